@@ -1,0 +1,57 @@
+"""Calendar quarters as strings ("2026Q3") and as pandas Periods.
+
+Reports speak in quarters; keeping the parsing in one place means a bad
+quarter string gets the same clear message everywhere.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+QUARTER_PATTERN = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+
+
+class QuarterError(ValueError):
+    """A string that is not a calendar quarter such as 2026Q3."""
+
+
+def parse_quarter(text: str) -> pd.Period:
+    match = QUARTER_PATTERN.match(str(text).strip())
+    if not match:
+        raise QuarterError(f"{text!r} is not a quarter; expected the form 2026Q3")
+    return pd.Period(year=int(match.group(1)), quarter=int(match.group(2)), freq="Q")
+
+
+def quarter_label(period: pd.Period) -> str:
+    return f"{period.year}Q{period.quarter}"
+
+
+def shift_quarter(quarter: str, n: int) -> str:
+    return quarter_label(parse_quarter(quarter) + n)
+
+
+def quarter_range(end: str, count: int) -> list[str]:
+    """The `count` quarters ending with `end`, oldest first."""
+    last = parse_quarter(end)
+    return [quarter_label(last - i) for i in range(count - 1, -1, -1)]
+
+
+def quarter_end(quarter: str) -> date:
+    return parse_quarter(quarter).end_time.date()
+
+
+def quarters_of(dates: pd.Series) -> pd.Series:
+    """Quarter labels ("2026Q3") for a Series of datetimes."""
+    return dates.dt.year.astype("string") + "Q" + dates.dt.quarter.astype("string")
+
+
+def latest_complete_quarter(quarters: pd.Series | list[str], today: date | None = None) -> str:
+    """The newest quarter present in the data that has ended by `today`."""
+    today = today or date.today()
+    present = sorted({parse_quarter(q) for q in quarters})
+    complete = [p for p in present if p.end_time.date() < today]
+    if not complete:
+        raise QuarterError("the data holds no quarter that has ended yet")
+    return quarter_label(complete[-1])
