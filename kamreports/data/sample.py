@@ -250,7 +250,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = values.dt.strftime("%Y-%m-%d").fillna("")
         else:
             out[col] = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else
-                                  (f"{v:g}" if isinstance(v, float) and float(v).is_integer() else str(v)))
+                                  (f"{v:.0f}" if isinstance(v, float) and float(v).is_integer() else str(v)))
     return out
 
 

@@ -6,6 +6,8 @@ count, so one systematically broken column does not bury the rest.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from ..errors import Problem
@@ -66,7 +68,8 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
         _report(problems, source, text.index[bad], col.name, text, f"unparseable date; expected {_EXPECTED['date']}")
         return parsed
 
-    numbers = pd.to_numeric(text.mask(blank).str.replace(",", "", regex=False), errors="coerce")
+    numbers = pd.to_numeric(text.mask(blank).str.replace(",", "", regex=False), errors="coerce").astype("float64")
+    numbers = numbers.mask(numbers.abs() == float("inf"))  # "inf", "1e400": not a usable number
     bad = ~blank & numbers.isna()
     _report(problems, source, text.index[bad], col.name, text, f"is not {_EXPECTED[col.kind]}")
     valid = ~blank & ~bad
@@ -93,7 +96,9 @@ def coerce_table(spec: Table, raw: pd.DataFrame, source: str) -> tuple[pd.DataFr
         problems.append(Problem(source, f"required column '{name}' is missing "
                                         f"(columns found: {', '.join(map(str, raw.columns)) or 'none'})"))
     if missing:
-        return pd.DataFrame(columns=list(spec.column_names)), problems
+        # No columns: reference checks then skip this table, as if it were absent,
+        # instead of calling every id that points into it "unknown".
+        return pd.DataFrame(), problems
     if raw.empty:
         problems.append(Problem(source, "has a header but no rows"))
 
@@ -101,8 +106,9 @@ def coerce_table(spec: Table, raw: pd.DataFrame, source: str) -> tuple[pd.DataFr
     for col in spec.columns:
         if col.name in raw.columns:
             out[col.name] = coerce_column(col, raw[col.name], source, problems)
-        else:
-            out[col.name] = pd.Series(pd.NA, index=raw.index, dtype="object")
+        else:  # optional column absent: all empty, but typed as its kind (same as an empty column)
+            empty = pd.Series(pd.NA, index=raw.index, dtype="string")
+            out[col.name] = coerce_column(replace(col, nullable=True), empty, source, problems)
 
     if spec.key:
         dup = out.duplicated(list(spec.key), keep="first") & out[list(spec.key)].notna().all(axis=1)

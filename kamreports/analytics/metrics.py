@@ -1,0 +1,110 @@
+"""Per-account figures for one quarter: the table every other analysis reads.
+
+Quarter-based windows: "q" is the reporting quarter, "t4q" the trailing four
+quarters ending with it, "prior_t4q" the four before those. Growth is NaN, not
+infinite, when the base is zero or absent: a new account has no growth rate.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import Dataset
+from ..periods import parse_quarter, quarter_end, quarter_label, quarters_of
+
+KEY_ROLES = ("economic_buyer", "decision_maker", "champion", "technical", "end_user")
+
+
+def ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series | float:
+    """numerator / denominator, NaN where the denominator is zero or missing."""
+    if isinstance(denominator, pd.Series):
+        den = denominator.astype("float64").where(denominator != 0)
+        return numerator / den
+    if denominator is None or pd.isna(denominator) or denominator == 0:
+        return np.nan
+    return numerator / denominator
+
+
+def growth(current: pd.Series | float, base: pd.Series | float) -> pd.Series | float:
+    return ratio(current, base) - 1
+
+
+def quarterly_revenue(dataset: Dataset) -> pd.DataFrame:
+    """Revenue and cost of goods per account and quarter (long form)."""
+    rev = dataset.revenue
+    frame = pd.DataFrame({
+        "account_id": rev["account_id"],
+        "quarter": quarters_of(rev["date"]),
+        "revenue": rev["revenue"].astype("float64"),
+        "cogs": rev["cogs"].astype("float64").fillna(0.0),
+    })
+    return frame.groupby(["account_id", "quarter"], as_index=False)[["revenue", "cogs"]].sum()
+
+
+def _window(quarter: str, start: int, count: int) -> list[str]:
+    last = parse_quarter(quarter) - start
+    return [quarter_label(last - i) for i in range(count)]
+
+
+def account_summary(dataset: Dataset, quarter: str) -> pd.DataFrame:
+    """One row per account that has revenue up to ``quarter``, indexed by account_id."""
+    qrev = quarterly_revenue(dataset)
+    qrev = qrev[qrev["quarter"].map(parse_quarter) <= parse_quarter(quarter)]
+    wide_rev = qrev.pivot_table(index="account_id", columns="quarter", values="revenue", aggfunc="sum", fill_value=0.0)
+    wide_cogs = qrev.pivot_table(index="account_id", columns="quarter", values="cogs", aggfunc="sum", fill_value=0.0)
+
+    def total(frame: pd.DataFrame, quarters: list[str]) -> pd.Series:
+        cols = [q for q in quarters if q in frame.columns]
+        return frame[cols].sum(axis=1) if cols else pd.Series(0.0, index=frame.index)
+
+    accounts = dataset.accounts.set_index("account_id")
+    out = accounts.loc[wide_rev.index, ["name", "parent_id", "industry", "region", "owner", "start_date"]].copy()
+    out["revenue_q"] = total(wide_rev, [quarter])
+    out["revenue_prev_q"] = total(wide_rev, _window(quarter, 1, 1))
+    out["revenue_yago_q"] = total(wide_rev, _window(quarter, 4, 1))
+    out["revenue_t4q"] = total(wide_rev, _window(quarter, 0, 4))
+    out["revenue_prior_t4q"] = total(wide_rev, _window(quarter, 4, 4))
+    out["gross_margin_t4q"] = out["revenue_t4q"] - total(wide_cogs, _window(quarter, 0, 4))
+    out["gross_margin_pct"] = ratio(out["gross_margin_t4q"], out["revenue_t4q"])
+    prior_gm = out["revenue_prior_t4q"] - total(wide_cogs, _window(quarter, 4, 4))
+    out["gross_margin_pct_prior"] = ratio(prior_gm, out["revenue_prior_t4q"])
+    out["qoq_growth"] = growth(out["revenue_q"], out["revenue_prev_q"])
+    out["yoy_growth"] = growth(out["revenue_q"], out["revenue_yago_q"])
+    out["t4q_growth"] = growth(out["revenue_t4q"], out["revenue_prior_t4q"])
+    out["quarters_active"] = (wide_rev > 0).sum(axis=1)
+
+    targets = dataset.targets
+    tq = targets[targets["quarter"] == quarter].groupby("account_id")["target"].sum()
+    out["target_q"] = tq.reindex(out.index)
+    out["attainment_q"] = ratio(out["revenue_q"], out["target_q"])
+
+    as_of = pd.Timestamp(quarter_end(quarter))
+    out["tenure_years"] = ((as_of - pd.to_datetime(out["start_date"])).dt.days / 365.25).clip(lower=0)
+
+    wallet = accounts["wallet_estimate"] if "wallet_estimate" in accounts else pd.Series(np.nan, index=accounts.index)
+    out["wallet_estimate"] = wallet.reindex(out.index).astype("float64")
+    out["share_of_wallet"] = ratio(out["revenue_t4q"], out["wallet_estimate"])
+    out["whitespace_value"] = (out["wallet_estimate"] - out["revenue_t4q"]).clip(lower=0)
+
+    fb = dataset.feedback
+    window_start = parse_quarter(quarter) - 3
+    recent = fb[(fb["date"] <= as_of) & (fb["date"] >= window_start.start_time)]
+    out["nps_avg"] = recent.groupby("account_id")["nps"].mean().astype("float64").reindex(out.index)
+
+    costs = dataset.kam_costs
+    out["kam_cost_t4q"] = costs[costs["quarter"].isin(_window(quarter, 0, 4))].groupby("account_id")["cost"].sum() \
+        .reindex(out.index).fillna(0.0)
+
+    opps = dataset.opportunities
+    won = opps[(opps["stage"] == "won") & (opps["close_date"].isna() | (opps["close_date"] <= as_of))]
+    out["avg_won_deal"] = won.groupby("account_id")["amount"].mean().astype("float64").reindex(out.index)
+    open_ = opps[opps["stage"] == "open"]
+    out["open_pipeline"] = open_.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
+
+    sh = dataset.stakeholders
+    out["stakeholders"] = sh.groupby("account_id").size().reindex(out.index).fillna(0).astype(int)
+    for col in ("product_fit", "solvency", "strategic_value"):
+        if col in accounts:
+            out[col] = accounts[col].reindex(out.index).astype("float64")
+    out.index.name = "account_id"
+    return out

@@ -1,0 +1,90 @@
+"""KAM portfolio matrix (McDonald & Woodburn) and the key vs non-key comparison.
+
+Attractiveness and relationship strength are each a weighted sum of factors
+scored 0-10. Missing share of wallet scores the mid-point (unknown, not bad);
+an account with no mapped stakeholders scores 0 on sentiment and coverage,
+because an unmapped relationship is a weak one.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .metrics import KEY_ROLES, ratio
+from .selection import rank_score
+
+QUADRANTS = {
+    "Strategic": "Invest mindshare and ensure profitability",
+    "Star": "Invest time and money; need not be profitable yet",
+    "Status": "Maintain the status quo",
+    "Streamline": "Manage for profitability",
+}
+
+
+def stakeholder_factors(stakeholders: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Sentiment (influence-weighted, -2..2 mapped to 0-10) and key-role coverage (0-10)."""
+    sh = stakeholders.assign(influence=stakeholders["influence"].astype("float64"),
+                             sentiment=stakeholders["sentiment"].astype("float64"))
+    weighted = (sh["sentiment"] * sh["influence"]).groupby(sh["account_id"]).sum()
+    weights = sh.groupby("account_id")["influence"].sum()
+    mean_sentiment = ratio(weighted, weights)
+    covered = sh[sh["role"].isin(KEY_ROLES)].groupby("account_id")["role"].nunique()
+    return pd.DataFrame({
+        "stakeholder_sentiment": ((mean_sentiment + 2) / 4 * 10).reindex(index).fillna(0.0),
+        "stakeholder_coverage": (covered / len(KEY_ROLES) * 10).reindex(index).fillna(0.0),
+    })
+
+
+def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness: dict[str, float],
+               strength: dict[str, float], split: float = 5.0) -> pd.DataFrame:
+    """Attractiveness, relationship strength (0-10), quadrant and its strategy per account."""
+    factors = pd.DataFrame(index=summary.index)
+    factors["revenue_potential"] = rank_score(summary["whitespace_value"], 0, 10)
+    factors["growth"] = rank_score(summary["t4q_growth"], 0, 10)
+    factors["gross_margin"] = rank_score(summary["gross_margin_pct"], 0, 10)
+    factors["revenue_volume"] = rank_score(summary["revenue_t4q"], 0, 10)
+    strategic = summary["strategic_value"] if "strategic_value" in summary else pd.Series(np.nan, index=summary.index)
+    factors["strategic_value"] = strategic.astype("float64")
+    factors["share_of_wallet"] = summary["share_of_wallet"].clip(0, 1) * 10
+    factors["customer_tenure"] = rank_score(summary["tenure_years"], 0, 10)
+    factors = factors.join(stakeholder_factors(stakeholders, summary.index))
+    factors = factors.fillna(5.0)
+
+    def weighted(weights: dict[str, float]) -> pd.Series:
+        w = pd.Series(weights, dtype="float64")
+        return factors[list(w.index)].mul(w, axis=1).sum(axis=1) / w.sum()
+
+    out = pd.DataFrame({"attractiveness": weighted(attractiveness), "strength": weighted(strength)})
+    high_a = out["attractiveness"] >= split
+    high_s = out["strength"] >= split
+    out["quadrant"] = np.select([high_a & high_s, high_a & ~high_s, ~high_a & high_s],
+                                ["Strategic", "Star", "Status"], default="Streamline")
+    out["strategy"] = out["quadrant"].map(QUADRANTS)
+    return out
+
+
+def key_vs_rest(summary: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate figures for key accounts, the other accounts and all; columns are the groups.
+
+    Rates are ratios of sums (a portfolio's growth is its total growth), not
+    averages of account rates, so one small account cannot swing them.
+    """
+    groups = {"Key accounts": summary[summary["is_key"]], "Other accounts": summary[~summary["is_key"]],
+              "All accounts": summary}
+    total_revenue = summary["revenue_t4q"].sum()
+    rows = {}
+    for label, g in groups.items():
+        with_target = g[g["target_q"].notna()]
+        rows[label] = {
+            "Accounts": len(g),
+            "Revenue, trailing 4 quarters": g["revenue_t4q"].sum(),
+            "Share of revenue": ratio(g["revenue_t4q"].sum(), total_revenue),
+            "Revenue per account": ratio(g["revenue_t4q"].sum(), len(g)),
+            "Growth vs prior 4 quarters": ratio(g["revenue_t4q"].sum(), g["revenue_prior_t4q"].sum()) - 1,
+            "Gross margin": ratio(g["gross_margin_t4q"].sum(), g["revenue_t4q"].sum()),
+            "Target attainment (quarter)": ratio(with_target["revenue_q"].sum(), with_target["target_q"].sum()),
+            "Average NPS score (0-10)": g["nps_avg"].mean(),
+            "Cost to serve, trailing 4 quarters": g["kam_cost_t4q"].sum(),
+            "Cost to serve / revenue": ratio(g["kam_cost_t4q"].sum(), g["revenue_t4q"].sum()),
+        }
+    return pd.DataFrame(rows)

@@ -1,0 +1,80 @@
+"""One house style for every chart: print-friendly, readable in grayscale.
+
+Colours differ in lightness as well as hue, so a grayscale print still
+separates the series; lines also differ in style and markers.
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display in a scheduled build; the notebook's inline backend overrides this
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+NAVY = "#1f3b5c"     # dark: primary series
+ORANGE = "#e07a1f"   # mid: targets, highlights
+SKY = "#8fb8de"      # light: secondary series
+GREY = "#9a9a9a"
+RED = "#b23a3a"
+GREEN = "#2e7d4f"
+QUADRANT_COLORS = {"Strategic": NAVY, "Star": ORANGE, "Status": SKY, "Streamline": GREY}
+
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "svg.fonttype": "none",
+}
+
+
+def house():
+    """Context in which a chart is drawn; rcParams are read as artists are made."""
+    return plt.rc_context(RC)
+
+
+def figure(width: float = 7.0, height: float = 3.4) -> tuple[Figure, plt.Axes]:
+    """A new figure (inches; 7 in fits an A4 or Letter text column). Not registered with
+    pyplot, so nothing leaks between notebooks sharing a kernel. Call inside :func:`house`."""
+    fig = Figure(figsize=(width, height), layout="constrained", facecolor="white")
+    return fig, fig.add_subplot()
+
+
+def money_axis(currency: str = "$") -> FuncFormatter:
+    def fmt(value: float, _pos: int) -> str:
+        v = abs(value)
+        sign = "-" if value < 0 else ""
+        if v >= 1e6:
+            return f"{sign}{currency}{v / 1e6:.1f}M"
+        if v >= 1e3:
+            return f"{sign}{currency}{v / 1e3:.0f}K"
+        return f"{sign}{currency}{v:.0f}"
+    return FuncFormatter(fmt)
+
+
+def percent_axis(decimals: int = 0) -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: f"{v * 100:.{decimals}f}%")
+
+
+def png_bytes(fig: Figure, dpi: int = 200) -> bytes:
+    """PNG at print resolution; 200 dpi keeps 7-inch charts sharp on paper."""
+    buffer = io.BytesIO()
+    with plt.rc_context(RC):
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+SENTIMENT_COLORS = {-2: RED, -1: "#e3a2a2", 0: "#d9d9d9", 1: "#a8d5b9", 2: GREEN}

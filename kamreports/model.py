@@ -1,0 +1,129 @@
+"""The portfolio for one quarter: every figure the packs show, computed once.
+
+:func:`build_portfolio` is pure (tables and settings in, frames out); the
+notebooks and the build call :func:`open_portfolio`, which also loads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import formatting
+from .analytics import account as acct
+from .analytics.metrics import account_summary, quarterly_revenue
+from .analytics.portfolio import kam_matrix, key_vs_rest
+from .analytics.selection import abc_classes, assign_tiers, pareto_curve, score_accounts, select_key_accounts, top_share
+from .config import Settings, load_settings
+from .data import Dataset, load_dataset
+from .data.plans import PlanInputs, load_plan
+from .errors import ConfigError, Problem
+from .periods import latest_complete_quarter, parse_quarter, quarters_of
+
+
+@dataclass
+class AccountView:
+    """Everything one account's plan shows, and nothing about other accounts."""
+
+    account_id: str
+    name: str
+    owner: str
+    quarter: str
+    figures: pd.Series
+    growth: pd.DataFrame
+    stakeholders: pd.DataFrame
+    risks: list[str]
+    swot: dict[str, list[acct.SwotItem]]
+    plan: PlanInputs
+    currency: str = "$"
+
+    def money(self, value: object) -> str:
+        return formatting.money(value, self.currency)
+
+
+@dataclass
+class Portfolio:
+    dataset: Dataset
+    settings: Settings
+    quarter: str
+    quarterly: pd.DataFrame
+    summary: pd.DataFrame
+    pareto: pd.DataFrame
+    top20_share: float
+    _plans: dict[str, PlanInputs] = field(default_factory=dict, repr=False)
+
+    @property
+    def key_accounts(self) -> pd.DataFrame:
+        """Key accounts, largest trailing-four-quarter revenue first (the book's order)."""
+        keys = self.summary[self.summary["is_key"]]
+        return keys.sort_values(["revenue_t4q", "name"], ascending=[False, True])
+
+    def comparison(self) -> pd.DataFrame:
+        return key_vs_rest(self.summary)
+
+    def money(self, value: object) -> str:
+        return formatting.money(value, self.settings.company.currency)
+
+    def account(self, account_id: str) -> AccountView:
+        if account_id not in self.summary.index:
+            known = ", ".join(self.key_accounts.index[:5])
+            raise ConfigError([Problem("account_id", f"no account '{account_id}' with revenue up to {self.quarter} "
+                                                     f"(key accounts include: {known})", value=account_id)])
+        row = self.summary.loc[account_id]
+        stake_map = acct.stakeholder_map(self.dataset.stakeholders, account_id, self.quarter,
+                                         self.settings.report.stale_contact_days)
+        risks = acct.stakeholder_risks(stake_map, self.settings.report.stale_contact_days)
+        products = self.dataset.products
+        names = dict(zip(products["product_id"].astype(str), products["name"].astype(str)))
+        revenue_to_date = self.dataset.revenue[self.dataset.revenue["date"] <= parse_quarter(self.quarter).end_time]
+        derived = acct.derive_swot(row, acct.products_bought(revenue_to_date, account_id), names, risks,
+                                   self.money)
+        plan = self._plans.get(account_id) or load_plan(self.settings.accounts_path, account_id)
+        return AccountView(
+            account_id=account_id, name=str(row["name"]), owner=str(row["owner"]) if pd.notna(row["owner"]) else "–",
+            quarter=self.quarter, figures=row,
+            growth=acct.growth_vs_target(self.quarterly, self.dataset.targets, account_id, self.quarter),
+            stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
+            currency=self.settings.company.currency)
+
+
+def resolve_quarter(dataset: Dataset, quarter: str | None) -> str:
+    quarters = quarters_of(dataset.revenue["date"]).dropna().unique()
+    if quarter is None:
+        return latest_complete_quarter(list(quarters))
+    label = f"{parse_quarter(quarter).year}Q{parse_quarter(quarter).quarter}"
+    if label not in set(quarters):
+        raise ConfigError([Problem("quarter", f"the data has no revenue in {label} "
+                                              f"(it covers {min(quarters)} to {max(quarters)})", value=quarter)])
+    return label
+
+
+def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = None) -> Portfolio:
+    quarter = resolve_quarter(dataset, quarter or settings.quarter)
+    sel = settings.selection
+    unknown = [a for a in list(sel.include) + list(sel.exclude) if a not in set(dataset.accounts["account_id"])]
+    if unknown:
+        raise ConfigError([Problem(settings.source, "selection include/exclude names unknown accounts", value=a)
+                           for a in unknown])
+    summary = account_summary(dataset, quarter)
+    scored = score_accounts(summary, sel.criteria)
+    summary = summary.join(scored)
+    summary["tier"] = assign_tiers(summary["score"], sel.tier_1, sel.tier_2)
+    summary["abc_class"] = abc_classes(summary["revenue_t4q"], settings.abc.a, settings.abc.b)
+    summary = summary.join(select_key_accounts(scored, summary["revenue_t4q"], sel.threshold, sel.max_key_accounts,
+                                               sel.include, sel.exclude))
+    matrix = settings.matrix
+    summary = summary.join(kam_matrix(summary, dataset.stakeholders, matrix.attractiveness, matrix.strength,
+                                      matrix.split))
+    return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly_revenue(dataset),
+                     summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
+                     top20_share=top_share(summary["revenue_t4q"], 0.2))
+
+
+def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
+                   quarter: str | None = None) -> Portfolio:
+    """Load settings and data (the sample company when neither names a folder) and compute."""
+    settings = load_settings(config)
+    source = data if data not in (None, "") else settings.data_path
+    return build_portfolio(load_dataset(source), settings, quarter)

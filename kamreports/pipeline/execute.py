@@ -1,0 +1,124 @@
+"""Execute parameterised notebooks with papermill on a warm, reused kernel.
+
+Starting a kernel and importing pandas and matplotlib costs more than most
+report notebooks take to run, so each worker keeps one kernel alive and
+resets it between notebooks: the user namespace is cleared, figures closed and
+matplotlib's settings restored, while imported modules stay warm. A kernel is
+replaced after any failure and after ``max_uses`` notebooks, so a leak or a
+crash in one account cannot reach the next.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+log = logging.getLogger(__name__)
+
+RESET_CODE = """\
+%reset -f
+import matplotlib as _mpl, matplotlib.pyplot as _plt, warnings as _warnings
+_plt.close("all"); _mpl.rcdefaults(); _warnings.resetwarnings()
+del _mpl, _plt, _warnings
+"""
+
+
+class NotebookFailed(Exception):
+    """A notebook raised, timed out or lost its kernel; ``cell`` names where."""
+
+    def __init__(self, message: str, cell: str | None = None):
+        super().__init__(message)
+        self.cell = cell
+
+
+@dataclass
+class ExecutionResult:
+    notebook: nbformat.NotebookNode
+    seconds: float
+
+
+def _quiet_kernel_logs() -> None:
+    # The "running over TCP without encryption" warning and papermill's chatter
+    # are noise for a report run; real failures surface as NotebookFailed.
+    for name in ("papermill", "traitlets", "jupyter_client", "nbclient"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class WarmKernel:
+    """One kernel reused across notebooks, reset in between."""
+
+    def __init__(self, kernel_name: str = "python3", max_uses: int = 40, cwd: str | Path | None = None,
+                 startup_timeout: int = 60):
+        self.kernel_name = kernel_name
+        self.max_uses = max_uses
+        self.cwd = str(cwd) if cwd else None
+        self.startup_timeout = startup_timeout
+        self._km: Any = None
+        self._uses = 0
+        _quiet_kernel_logs()
+
+    def _start(self) -> None:
+        from jupyter_client.manager import KernelManager
+
+        self._km = KernelManager(kernel_name=self.kernel_name)
+        env = dict(os.environ, PYTHONWARNINGS="ignore", MPLBACKEND="module://matplotlib_inline.backend_inline")
+        # The kernel's own stderr carries only start-up chatter ("running over TCP without
+        # encryption"); what a notebook prints arrives as outputs over the channels.
+        self._km.start_kernel(cwd=self.cwd, env=env, extra_arguments=["--HistoryManager.enabled=False"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._uses = 0
+
+    def _reset(self) -> None:
+        client = self._km.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=self.startup_timeout)
+            reply = client.execute_interactive(RESET_CODE, store_history=False, timeout=30,
+                                               output_hook=lambda _msg: None)
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError("kernel reset failed")
+        finally:
+            client.stop_channels()
+
+    def shutdown(self) -> None:
+        if self._km is not None:
+            try:
+                self._km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - a dead kernel may not answer; it is gone either way
+                log.debug("kernel shutdown raised", exc_info=True)
+        self._km = None
+
+    def _ready(self) -> None:
+        if self._km is None or self._uses >= self.max_uses or not self._km.is_alive():
+            self.shutdown()
+            self._start()
+        elif self._uses:
+            self._reset()
+
+    def run(self, notebook: Path, output: Path, parameters: dict[str, Any], timeout: int | None = None) -> ExecutionResult:
+        """Execute ``notebook`` with ``parameters``; write the executed copy to ``output``."""
+        import time
+
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        started = time.perf_counter()
+        try:
+            self._ready()
+            nb = papermill.execute_notebook(
+                str(notebook), str(output), parameters=parameters, kernel_name=self.kernel_name,
+                progress_bar=False, log_output=False, cwd=self.cwd, km=self._km, execution_timeout=timeout,
+                start_timeout=self.startup_timeout)
+        except PapermillExecutionError as exc:
+            self.shutdown()
+            raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=f"cell {exc.exec_count}") from None
+        except Exception as exc:  # noqa: BLE001 - kernel death, timeout: fail this notebook, keep the run going
+            self.shutdown()
+            raise NotebookFailed(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from None
+        self._uses += 1
+        return ExecutionResult(nb, time.perf_counter() - started)
