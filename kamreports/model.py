@@ -121,9 +121,40 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
                      top20_share=top_share(summary["revenue_t4q"], 0.2))
 
 
+def _fingerprint(path: str | Path | None) -> tuple | None:
+    """What identifies a file or folder's content cheaply: names, sizes, modification times."""
+    if path in (None, ""):
+        return None
+    p = Path(path).resolve()
+    files = sorted(p.iterdir()) if p.is_dir() else [p]
+    return (str(p),) + tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+
+
+_PORTFOLIOS: dict[tuple, Portfolio] = {}
+
+
+def _private_copy(portfolio: Portfolio) -> Portfolio:
+    # Copy-on-write frames: copies are free, and a notebook that changes its
+    # frames cannot change what the next notebook in the same kernel sees.
+    tables = {name: frame.copy() for name, frame in portfolio.dataset.tables().items()}
+    dataset = Dataset(**tables, present=portfolio.dataset.present, source=portfolio.dataset.source)
+    return Portfolio(dataset=dataset, settings=portfolio.settings, quarter=portfolio.quarter,
+                     quarterly=portfolio.quarterly.copy(), summary=portfolio.summary.copy(),
+                     pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share)
+
+
 def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
                    quarter: str | None = None) -> Portfolio:
-    """Load settings and data (the sample company when neither names a folder) and compute."""
+    """Load settings and data (the sample company when neither names a folder) and compute.
+
+    A warm kernel runs many notebooks on the same inputs, so the result is
+    cached for as long as the files it came from are unchanged.
+    """
     settings = load_settings(config)
     source = data if data not in (None, "") else settings.data_path
-    return build_portfolio(load_dataset(source), settings, quarter)
+    key = (_fingerprint(source), _fingerprint(config), quarter)
+    if key not in _PORTFOLIOS:
+        if len(_PORTFOLIOS) >= 4:
+            _PORTFOLIOS.clear()
+        _PORTFOLIOS[key] = build_portfolio(load_dataset(source), settings, quarter)
+    return _private_copy(_PORTFOLIOS[key])

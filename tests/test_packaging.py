@@ -23,7 +23,7 @@ def _pyproject() -> dict:
 def test_environment_yml_names_the_same_packages_as_pyproject():
     project = _pyproject()
     wanted = {_name(r) for r in project["dependencies"]}
-    for extra in ("dev", "lab"):
+    for extra in project["optional-dependencies"]:
         wanted |= {_name(r) for r in project["optional-dependencies"][extra]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}

@@ -1,0 +1,162 @@
+"""End to end: `kamreports build` on the sample company, real papermill, nbconvert and PDFs."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from kamreports.cli import main
+from kamreports.data import load_folder, sample_dataset
+
+ACCOUNTS = ["ACC-0002", "ACC-0147", "ACC-0005"]  # largest key account; a subsidiary; another key account
+CODE_MARKERS = ("import ", "open_portfolio", "kp.show", "Traceback", "In [", "Out[", "def ", "portfolio.account(")
+MEMORY_ADDRESS = re.compile(r"at 0x[0-9a-fA-F]{6,}")
+
+
+def pdf_text(path: Path) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    code = main(["build", "--accounts", ",".join(ACCOUNTS), "--output", str(out), "--workers", "2", "--quiet"])
+    assert code == 0
+    return out / "2026Q3"
+
+
+@pytest.fixture(scope="module")
+def names() -> dict[str, str]:
+    accounts = sample_dataset().accounts.set_index("account_id")["name"]
+    return {a: accounts[a] for a in ACCOUNTS}
+
+
+@pytest.fixture(scope="module")
+def manifest(built) -> dict:
+    return json.loads((built / "manifest.json").read_text())
+
+
+def test_quarter_folder_holds_index_manifest_book_and_packs(built, manifest):
+    assert (built / "index.html").is_file()
+    assert (built / "qbr_pack_2026Q3.pdf").is_file()
+    for ext in ("ipynb", "html", "pdf"):
+        assert (built / "portfolio" / f"portfolio_review.{ext}").is_file()
+    account_packs = [p for p in manifest["packs"] if p["kind"] == "account"]
+    assert [p["key"] for p in account_packs] == ACCOUNTS
+    for pack in manifest["packs"]:
+        assert pack["status"] == "built"
+        for rel in pack["files"]:
+            assert (built / rel).is_file() and (built / rel).stat().st_size > 0
+    assert not list(built.parent.glob(".staging-*")), "staging folder left behind"
+
+
+def test_manifest_records_inputs_settings_and_versions(manifest):
+    assert manifest["quarter"] == "2026Q3"
+    assert manifest["status"] == "complete"
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs"]["hash"])
+    assert manifest["settings"]["selection"]["max_key_accounts"] == 20
+    assert manifest["versions"]["papermill"] != "not installed"
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_account_pdf_has_pages_with_name_header_and_no_code(built, manifest, names, account):
+    folder = next(p["folder"] for p in manifest["packs"] if p["key"] == account)
+    pages = pdf_text(built / folder / "account_plan.pdf")
+    assert len(pages) >= 3
+    name = names[account]
+    assert name in pages[0]
+    for number, text in enumerate(pages, start=1):
+        assert f"{name} · 2026Q3 · Confidential" in text, f"page {number} lacks the running header"
+        assert f"Page {number} of {len(pages)}" in text
+        for marker in CODE_MARKERS:
+            assert marker not in text, f"page {number} shows code: {marker!r}"
+        assert not MEMORY_ADDRESS.search(text)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_account_pack_names_no_other_selected_account(built, manifest, names, account):
+    folder = next(p["folder"] for p in manifest["packs"] if p["key"] == account)
+    text = " ".join(pdf_text(built / folder / "account_plan.pdf"))
+    html = (built / folder / "account_plan.html").read_text()
+    for other, other_name in names.items():
+        # a subsidiary's name contains its parent's, so only check names not inside this one
+        if other != account and other_name not in names[account]:
+            assert other_name not in text
+            assert other_name not in html
+
+
+def test_html_is_self_contained_and_clean(built):
+    for path in built.rglob("*.html"):
+        html = path.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html), path
+        assert "<script" not in html.lower() or path.name == "index.html", path
+        for marker in ("Traceback", "In [", "Out[", "DeprecationWarning", "FutureWarning"):
+            assert marker not in html, (path, marker)
+        assert not MEMORY_ADDRESS.search(html), path
+
+
+def test_executed_notebooks_have_outputs_and_no_errors(built, manifest):
+    for pack in manifest["packs"]:
+        nb = nbformat.read(built / next(f for f in pack["files"] if f.endswith(".ipynb")), as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert outputs, pack["key"]
+        assert not [o for o in outputs if o.output_type == "error"], pack["key"]
+
+
+def test_book_has_portfolio_then_accounts_and_an_outline_entry_each(built, names):
+    reader = PdfReader(built / "qbr_pack_2026Q3.pdf")
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for name in names.values():
+        assert name in titles
+    assert "Portfolio review" in titles
+    assert titles.index("Portfolio review") < min(titles.index(n) for n in names.values())
+    contents = " ".join((reader.pages[1].extract_text() or "").split())
+    assert "Contents" in contents and all(n in contents for n in names.values())
+
+
+def test_index_links_every_pack(built, manifest):
+    html = (built / "index.html").read_text()
+    for pack in manifest["packs"]:
+        for rel in pack["files"]:
+            if rel.endswith((".html", ".pdf")):
+                assert f'href="{rel}"' in html
+    assert 'href="qbr_pack_2026Q3.pdf"' in html
+
+
+def test_portfolio_pdf_reports_measured_top20_share(built):
+    text = " ".join(pdf_text(built / "portfolio" / "portfolio_review.pdf"))
+    summary = sample_dataset()
+    revenue = summary.revenue[summary.revenue["date"] >= "2025-10-01"].groupby("account_id")["revenue"].sum()
+    top = revenue.sort_values(ascending=False)
+    k = -(-len(top) // 5)  # ceil(n / 5)
+    share = top.iloc[:k].sum() / top.sum()
+    assert f"The top 20% of accounts brought {share:.0%} of that revenue" in text
+
+
+def test_bad_data_exits_2_naming_file_row_column_and_builds_nothing(tmp_path, capsys):
+    data = tmp_path / "data"
+    from kamreports.data import write_folder
+
+    write_folder(sample_dataset(), data)
+    lines = (data / "revenue.csv").read_text().splitlines()
+    fields = lines[5].split(",")
+    fields[1] = "31/02/2026"
+    lines[5] = ",".join(fields)
+    (data / "revenue.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code = main(["build", "--data", str(data), "--output", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "revenue.csv" in err and "row 6" in err and "'date'" in err and "31/02/2026" in err
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_sample_command_writes_loadable_tables(tmp_path):
+    assert main(["sample", "--out", str(tmp_path / "s")]) == 0
+    loaded = load_folder(tmp_path / "s")
+    assert len(loaded.accounts) == 150
