@@ -93,8 +93,8 @@ def score_accounts(summary: pd.DataFrame, weights: dict[str, float]) -> pd.DataF
     filled = scores.fillna(MISSING_SCORE)
     weight = pd.Series(weights, dtype="float64")
     out = filled.add_prefix("score_")
-    # Rounded so that scores equal on paper compare equal (6.26 vs 6.259999999999999): the tie-break
-    # on revenue and the tier cut-offs then see the same number the reader does.
+    # Rounded so that scores equal on paper compare equal (6.26, not 6.259999999999999), or the
+    # tie-break on revenue in select_key_accounts would be decided by float noise.
     out["score"] = (filled.mul(weight, axis=1).sum(axis=1) / weight.sum()).round(9)
     out["unscored"] = missing.apply(lambda row: ", ".join(row.index[row]), axis=1) if len(missing) else ""
     return out
