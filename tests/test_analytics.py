@@ -799,3 +799,19 @@ def test_portfolio_sentences(summary):
         "1 key accounts bring 53% of revenue.",
         "On the KAM matrix the key accounts sit as: 1 Strategic.",
     ]
+
+
+def test_narrative_distinguishes_zero_target_from_missing_and_handles_no_revenue():
+    import pandas as pd
+
+    from kamreports.analytics.narrative import account_sentences, portfolio_sentences
+
+    base = {"revenue_q": 10.0, "revenue_t4q": 40.0, "attainment_q": float("nan"), "yoy_growth": float("nan"),
+            "quarters_active": 2}
+    zero = account_sentences(pd.Series({**base, "target_q": 0.0}), [], "2026Q3", str)
+    missing = account_sentences(pd.Series({**base, "target_q": float("nan")}), [], "2026Q3", str)
+    assert "The target for 2026Q3 is zero, so attainment cannot be measured." in zero
+    assert "No target is set for 2026Q3, so attainment cannot be measured." in missing
+    empty = pd.DataFrame({"revenue_t4q": [0.0], "is_key": [False], "quadrant": ["Streamline"]})
+    sentences = portfolio_sentences(empty, float("nan"), "2026Q3", str)
+    assert not any("nan" in s.lower() for s in sentences)

@@ -18,6 +18,8 @@ def account_sentences(figures: pd.Series, risks: list[str], quarter: str, money:
     if pd.notna(att):
         verdict = "ahead of" if att >= 1.0 else "behind"
         out.append(f"That is {att:.0%} of the quarter's target of {money(figures['target_q'])}, {verdict} plan.")
+    elif figures.get("target_q") == 0:
+        out.append(f"The target for {quarter} is zero, so attainment cannot be measured.")
     else:
         out.append(f"No target is set for {quarter}, so attainment cannot be measured.")
     yoy = figures.get("yoy_growth")
@@ -35,7 +37,8 @@ def portfolio_sentences(summary: pd.DataFrame, top_share: float, quarter: str, m
     total = summary["revenue_t4q"].sum()
     out = [
         f"{len(summary)} accounts brought {money(total)} over the four quarters to {quarter}.",
-        f"The top 20% of accounts brought {top_share:.0%} of that revenue.",
+        f"The top 20% of accounts brought {top_share:.0%} of that revenue." if pd.notna(top_share)
+        else "No revenue was booked, so concentration cannot be measured.",
         f"{len(keys)} key accounts bring {keys['revenue_t4q'].sum() / total:.0%} of revenue."
         if total > 0 else f"{len(keys)} key accounts were selected.",
     ]
