@@ -8,6 +8,7 @@ not sum to 100 are all reported together, with the file and the key path.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ ANALYST_CRITERIA = ("product_fit", "purchasing_process", "partner_history", "sol
                     "cultural_fit", "geographic_alignment", "strategic_value")
 ATTRACTIVENESS_FACTORS = ("revenue_potential", "growth", "gross_margin", "strategic_value", "revenue_volume")
 STRENGTH_FACTORS = ("share_of_wallet", "stakeholder_sentiment", "stakeholder_coverage", "customer_tenure")
+HEALTH_COMPONENTS = ("growth", "attainment", "nps", "engagement", "coverage", "risks")
+WHITESPACE_PEER_GROUPS = ("size", "industry", "all")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +41,8 @@ class Company:
     logo: str | None = None
     primary_color: str = "#1f3b5c"
     accent_color: str = "#e07a1f"
+    thousands_separator: str = ","
+    decimal_separator: str = "."
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,88 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """Full-year forecast: actuals to date + remaining quarters at the run-rate, with a band."""
+
+    run_rate_quarters: int = 2     # run-rate = mean revenue of this many latest quarters
+    band_quarters: int = 4         # the band is the spread of this many latest quarter-on-quarter changes
+    min_band: float = 0.05         # band never narrower than +/- this share of the forecast remainder
+
+
+@dataclass(frozen=True)
+class Whitespace:
+    """Cross-sell: products an account does not buy, valued from peers that do."""
+
+    top_n: int = 5                 # opportunities listed per account
+    peer_group: str = "size"       # size (band of T4Q revenue), industry, or all
+    size_bands: int = 3            # number of size bands when peer_group is size
+    min_peers: int = 3             # fewer buying peers in the group than this: use all buyers
+
+
+@dataclass(frozen=True)
+class Health:
+    """Account health 0-100: weighted components each scored 0-100; red/amber/green bands."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {
+        "growth": 20, "attainment": 20, "nps": 20, "engagement": 15, "coverage": 15, "risks": 10})
+    red: float = 50                # score below: red
+    amber: float = 70              # score below (and not red): amber; else green
+    min_weight: float = 50         # a score needs components worth at least this much weight
+    growth_span: float = 0.20      # T4Q growth of -span scores 0, 0 scores 50, +span scores 100
+    risk_step: float = 25          # points lost per stakeholder risk flag
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Accounts to consider promoting to key account, or reviewing for demotion."""
+
+    promote_growth: float = 0.20           # non-key: T4Q growth at or above
+    promote_potential_score: float = 8.0   # non-key: revenue-potential score (1-10) at or above
+    demote_growth: float = -0.10           # key: T4Q growth at or below
+    demote_attainment: float = 0.80        # key: quarter attainment below
+    demote_score_margin: float = 1.0       # key: score below selection.threshold minus this
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """How far each selection weight is moved, up and down, to test the key-account list."""
+
+    delta: float = 0.20                    # relative: 0.2 moves a weight of 40 to 48 and 32
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Relationship stage by points: contacts, share of wallet and tenure earn a point at each
+    threshold reached (0-3), levels a point per level engaged (executive, management, operational)."""
+
+    contacts_1: int = 2                    # mapped stakeholders for 1, 2, 3 points
+    contacts_2: int = 4
+    contacts_3: int = 6
+    wallet_1: float = 0.20                 # share of wallet for 1, 2, 3 points
+    wallet_2: float = 0.40
+    wallet_3: float = 0.60
+    tenure_1: float = 1.0                  # years a customer for 1, 2, 3 points
+    tenure_2: float = 3.0
+    tenure_3: float = 5.0
+    cooperative: int = 4                   # total points (0-12) at or above: Cooperative
+    interdependent: int = 7                # ... Interdependent
+    strategic: int = 10                    # ... Strategic
+    high_potential: float = 5.0            # KAM-matrix attractiveness at or above: high potential
+
+
+@dataclass(frozen=True)
 class Settings:
     company: Company = field(default_factory=Company)
     selection: Selection = field(default_factory=Selection)
     abc: Abc = field(default_factory=Abc)
     matrix: Matrix = field(default_factory=Matrix)
     report: Report = field(default_factory=Report)
+    forecast: Forecast = field(default_factory=Forecast)
+    whitespace: Whitespace = field(default_factory=Whitespace)
+    health: Health = field(default_factory=Health)
+    candidates: Candidates = field(default_factory=Candidates)
+    sensitivity: Sensitivity = field(default_factory=Sensitivity)
+    stages: Stages = field(default_factory=Stages)
     data: str | None = None            # folder of CSV; empty = the bundled sample company
     quarter: str | None = None         # empty = the latest complete quarter in the data
     accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
@@ -180,6 +261,72 @@ def _check_weights(weights: dict[str, float], allowed: tuple[str, ...], where: s
         problems.append(Problem(source, f"'{where}' weights must sum to 100, they sum to {total:g}"))
 
 
+def _validate_depth(settings: Settings) -> list[Problem]:
+    """Ranges for candidates, sensitivity and relationship stages."""
+    problems: list[Problem] = []
+    src = settings.source
+    cand, stages = settings.candidates, settings.stages
+
+    def check(ok: bool, message: str, value: Any) -> None:
+        if not ok:
+            problems.append(Problem(src, message, value=value))
+
+    check(-1 <= cand.demote_growth < cand.promote_growth,
+          "'candidates' growth rates must satisfy -1 <= demote_growth < promote_growth",
+          f"demote_growth={cand.demote_growth:g}, promote_growth={cand.promote_growth:g}")
+    check(1 <= cand.promote_potential_score <= 10, "'candidates.promote_potential_score' must be between 1 and 10",
+          cand.promote_potential_score)
+    check(0 < cand.demote_attainment <= 1, "'candidates.demote_attainment' must be above 0 and at most 1",
+          cand.demote_attainment)
+    check(0 <= cand.demote_score_margin <= 9, "'candidates.demote_score_margin' must be between 0 and 9",
+          cand.demote_score_margin)
+    check(0 < settings.sensitivity.delta < 1, "'sensitivity.delta' must be above 0 and below 1",
+          settings.sensitivity.delta)
+    check(1 <= stages.contacts_1 <= stages.contacts_2 <= stages.contacts_3,
+          "'stages' contacts must satisfy 1 <= contacts_1 <= contacts_2 <= contacts_3",
+          f"{stages.contacts_1}, {stages.contacts_2}, {stages.contacts_3}")
+    check(0 < stages.wallet_1 <= stages.wallet_2 <= stages.wallet_3 <= 1,
+          "'stages' share of wallet must satisfy 0 < wallet_1 <= wallet_2 <= wallet_3 <= 1",
+          f"{stages.wallet_1:g}, {stages.wallet_2:g}, {stages.wallet_3:g}")
+    check(0 < stages.tenure_1 <= stages.tenure_2 <= stages.tenure_3,
+          "'stages' tenure must satisfy 0 < tenure_1 <= tenure_2 <= tenure_3",
+          f"{stages.tenure_1:g}, {stages.tenure_2:g}, {stages.tenure_3:g}")
+    check(1 <= stages.cooperative <= stages.interdependent <= stages.strategic <= 12,
+          "'stages' points must satisfy 1 <= cooperative <= interdependent <= strategic <= 12",
+          f"{stages.cooperative}, {stages.interdependent}, {stages.strategic}")
+    check(0 <= stages.high_potential <= 10, "'stages.high_potential' must be between 0 and 10",
+          stages.high_potential)
+    return problems
+
+
+def _validate_growth_whitespace_health(settings: Settings) -> list[Problem]:
+    """Ranges for forecast, whitespace and health."""
+    problems: list[Problem] = []
+    src = settings.source
+    fc, ws, hl = settings.forecast, settings.whitespace, settings.health
+
+    def check(ok: bool, message: str, value: Any) -> None:
+        if not ok:
+            problems.append(Problem(src, message, value=value))
+
+    check(1 <= fc.run_rate_quarters <= 8, "'forecast.run_rate_quarters' must be between 1 and 8",
+          fc.run_rate_quarters)
+    check(2 <= fc.band_quarters <= 12, "'forecast.band_quarters' must be between 2 and 12", fc.band_quarters)
+    check(0 < fc.min_band < 1, "'forecast.min_band' must be above 0 and below 1", fc.min_band)
+    check(ws.top_n >= 1, "'whitespace.top_n' must be at least 1", ws.top_n)
+    check(ws.peer_group in WHITESPACE_PEER_GROUPS,
+          f"'whitespace.peer_group' must be one of {', '.join(WHITESPACE_PEER_GROUPS)}", ws.peer_group)
+    check(1 <= ws.size_bands <= 10, "'whitespace.size_bands' must be between 1 and 10", ws.size_bands)
+    check(ws.min_peers >= 1, "'whitespace.min_peers' must be at least 1", ws.min_peers)
+    _check_weights(hl.weights, HEALTH_COMPONENTS, "health.weights", src, problems, 1, len(HEALTH_COMPONENTS))
+    check(0 <= hl.red <= hl.amber <= 100, "'health' bands must satisfy 0 <= red <= amber <= 100",
+          f"red={hl.red:g}, amber={hl.amber:g}")
+    check(0 < hl.min_weight <= 100, "'health.min_weight' must be above 0 and at most 100", hl.min_weight)
+    check(0 < hl.growth_span <= 1, "'health.growth_span' must be above 0 and at most 1", hl.growth_span)
+    check(0 < hl.risk_step <= 100, "'health.risk_step' must be above 0 and at most 100", hl.risk_step)
+    return problems
+
+
 def validate(settings: Settings) -> list[Problem]:
     """Rules that span keys: weights, cut-offs, page size, quarter."""
     problems: list[Problem] = []
@@ -202,6 +349,23 @@ def validate(settings: Settings) -> list[Problem]:
                                 value=f"a={settings.abc.a}, b={settings.abc.b}"))
     if not 0 <= settings.matrix.split <= 10:
         problems.append(Problem(src, "'matrix.split' must be between 0 and 10", value=settings.matrix.split))
+    company = settings.company
+    separators = (",", ".", " ", "'", "\u202f", "")
+    if company.thousands_separator not in separators or company.decimal_separator not in (",", "."):
+        problems.append(Problem(src, "'company' separators: thousands one of , . ' space or empty; decimal , or .",
+                                value=f"{company.thousands_separator!r} / {company.decimal_separator!r}"))
+    elif company.thousands_separator == company.decimal_separator:
+        problems.append(Problem(src, "'company.thousands_separator' and 'decimal_separator' must differ"))
+    for key in ("primary_color", "accent_color"):
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", getattr(company, key)):
+            problems.append(Problem(src, f"'company.{key}' must be a hex colour such as #1f3b5c",
+                                    value=getattr(company, key)))
+    if company.logo and not str(company.logo).lower().endswith((".png", ".svg", ".jpg", ".jpeg")):
+        problems.append(Problem(src, "'company.logo' must be a .png, .svg or .jpg file", value=company.logo))
+    elif company.logo and not settings.resolve(company.logo).is_file():  # type: ignore[union-attr]
+        problems.append(Problem(src, "'company.logo' file does not exist", value=str(settings.resolve(company.logo))))
+    problems += _validate_depth(settings)
+    problems += _validate_growth_whitespace_health(settings)
     if settings.report.page_size not in ("A4", "Letter"):
         problems.append(Problem(src, "'report.page_size' must be A4 or Letter", value=settings.report.page_size))
     if settings.quarter is not None:

@@ -44,3 +44,29 @@ def number(value: object, decimals: int = 0) -> str:
     if _missing(value):
         return DASH
     return f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
+
+
+def localise(text: str, thousands: str = ",", decimal: str = ".") -> str:
+    """Swap the separators of text formatted the English way."""
+    if (thousands, decimal) == (",", "."):
+        return text
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+class NumberFormat:
+    """The formatters above, bound to a company's currency and separators."""
+
+    def __init__(self, currency: str = "$", thousands: str = ",", decimal: str = "."):
+        self.currency, self.thousands, self.decimal = currency, thousands, decimal
+
+    def money(self, value: object, decimals: int = 1) -> str:
+        return localise(money(value, self.currency, decimals), self.thousands, self.decimal)
+
+    def money_full(self, value: object) -> str:
+        return localise(money_full(value, self.currency), self.thousands, self.decimal)
+
+    def percent(self, value: object, decimals: int = 1, signed: bool = False) -> str:
+        return localise(percent(value, decimals, signed), self.thousands, self.decimal)
+
+    def number(self, value: object, decimals: int = 0) -> str:
+        return localise(number(value, decimals), self.thousands, self.decimal)

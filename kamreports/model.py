@@ -36,10 +36,14 @@ class AccountView:
     risks: list[str]
     swot: dict[str, list[acct.SwotItem]]
     plan: PlanInputs
-    currency: str = "$"
+    formats: formatting.NumberFormat = field(default_factory=formatting.NumberFormat)
+
+    @property
+    def currency(self) -> str:
+        return self.formats.currency
 
     def money(self, value: object) -> str:
-        return formatting.money(value, self.currency)
+        return self.formats.money(value)
 
 
 @dataclass
@@ -62,8 +66,14 @@ class Portfolio:
     def comparison(self) -> pd.DataFrame:
         return key_vs_rest(self.summary)
 
+    @property
+    def formats(self) -> formatting.NumberFormat:
+        """Money, percentages and numbers in the company's currency and separators."""
+        company = self.settings.company
+        return formatting.NumberFormat(company.currency, company.thousands_separator, company.decimal_separator)
+
     def money(self, value: object) -> str:
-        return formatting.money(value, self.settings.company.currency)
+        return self.formats.money(value)
 
     def account(self, account_id: str) -> AccountView:
         if account_id not in self.summary.index:
@@ -85,7 +95,7 @@ class Portfolio:
             quarter=self.quarter, figures=row,
             growth=acct.growth_vs_target(self.quarterly, self.dataset.targets, account_id, self.quarter),
             stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
-            currency=self.settings.company.currency)
+            formats=self.formats)
 
 
 def resolve_quarter(dataset: Dataset, quarter: str | None) -> str:

@@ -783,7 +783,7 @@ def test_account_sentences_quote_the_figures(summary):
         "Main relationship risk: 2 of 4 contacts not touched for more than 90 days.",
     ]
     a2 = account_sentences(summary.loc["A2"], [], Q, formatting.money)
-    assert a2[1] == "No target is set for 2026Q2, so attainment cannot be measured."   # target 0 -> NaN
+    assert a2[1] == "The target for 2026Q2 is zero, so attainment cannot be measured."   # target 0 -> NaN, said so
     assert a2[2] == "The account is too new for a year-on-year comparison."
     assert len(a2) == 3
 

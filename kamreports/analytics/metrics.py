@@ -66,6 +66,8 @@ def account_summary(dataset: Dataset, quarter: str) -> pd.DataFrame:
     out["revenue_prior_t4q"] = total(wide_rev, _window(quarter, 4, 4))
     out["gross_margin_t4q"] = out["revenue_t4q"] - total(wide_cogs, _window(quarter, 0, 4))
     out["gross_margin_pct"] = ratio(out["gross_margin_t4q"], out["revenue_t4q"])
+    # every quarter of the relationship up to the reporting quarter (the lifetime_value criterion)
+    out["gross_margin_to_date"] = wide_rev.sum(axis=1) - wide_cogs.sum(axis=1)
     prior_gm = out["revenue_prior_t4q"] - total(wide_cogs, _window(quarter, 4, 4))
     out["gross_margin_pct_prior"] = ratio(prior_gm, out["revenue_prior_t4q"])
     out["qoq_growth"] = growth(out["revenue_q"], out["revenue_prev_q"])
@@ -103,7 +105,7 @@ def account_summary(dataset: Dataset, quarter: str) -> pd.DataFrame:
 
     sh = dataset.stakeholders
     out["stakeholders"] = sh.groupby("account_id").size().reindex(out.index).fillna(0).astype(int)
-    for col in ("product_fit", "solvency", "strategic_value"):
+    for col in ("product_fit", "solvency", "strategic_value", "relative_strength"):
         if col in accounts:
             out[col] = accounts[col].reindex(out.index).astype("float64")
     out.index.name = "account_id"

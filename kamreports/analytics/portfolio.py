@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import KEY_ROLES, ratio
+from ..data.dataset import Dataset
+from ..periods import parse_quarter
+from .metrics import KEY_ROLES, account_summary, ratio
 from .selection import rank_score
 
 QUADRANTS = {
@@ -37,7 +39,12 @@ def stakeholder_factors(stakeholders: pd.DataFrame, index: pd.Index) -> pd.DataF
 
 def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness: dict[str, float],
                strength: dict[str, float], split: float = 5.0) -> pd.DataFrame:
-    """Attractiveness, relationship strength (0-10), quadrant and its strategy per account."""
+    """Attractiveness, relationship strength (0-10), quadrant and its strategy per account.
+
+    Where the accounts table gives an analyst's ``relative_strength`` (0-10, relative to the best
+    competitor) it is the account's strength, and ``strength_basis`` says "analyst"; otherwise the
+    strength is derived from the data ("derived"). ``strength_derived`` is always the data's figure.
+    """
     factors = pd.DataFrame(index=summary.index)
     factors["revenue_potential"] = rank_score(summary["whitespace_value"], 0, 10)
     factors["growth"] = rank_score(summary["t4q_growth"], 0, 10)
@@ -54,7 +61,12 @@ def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness
         w = pd.Series(weights, dtype="float64")
         return factors[list(w.index)].mul(w, axis=1).sum(axis=1) / w.sum()
 
-    out = pd.DataFrame({"attractiveness": weighted(attractiveness), "strength": weighted(strength)})
+    derived = weighted(strength)
+    analyst = summary["relative_strength"].astype("float64").clip(0, 10) if "relative_strength" in summary \
+        else pd.Series(np.nan, index=summary.index)
+    out = pd.DataFrame({"attractiveness": weighted(attractiveness), "strength": analyst.fillna(derived),
+                        "strength_basis": np.where(analyst.notna(), "analyst", "derived"),
+                        "strength_derived": derived})
     high_a = out["attractiveness"] >= split
     high_s = out["strength"] >= split
     out["quadrant"] = np.select([high_a & high_s, high_a & ~high_s, ~high_a & high_s],
@@ -88,3 +100,37 @@ def key_vs_rest(summary: pd.DataFrame) -> pd.DataFrame:
             "Cost to serve / revenue": ratio(g["kam_cost_t4q"].sum(), g["revenue_t4q"].sum()),
         }
     return pd.DataFrame(rows)
+
+
+def matrix_for_quarter(dataset: Dataset, quarter: str, attractiveness: dict[str, float],
+                       strength: dict[str, float], split: float = 5.0) -> pd.DataFrame:
+    """:func:`account_summary` joined with :func:`kam_matrix` for ``quarter`` (any quarter, e.g. the
+    previous one). Accounts without revenue up to ``quarter`` are absent; no revenue at all gives an
+    empty frame. Stakeholders, wallet estimates and analyst scores have no history in the data, so
+    the matrix of an earlier quarter uses today's; only the revenue-based factors move."""
+    start = dataset.revenue["date"].min()
+    if pd.isna(start) or parse_quarter(quarter) < pd.Period(start, freq="Q"):
+        empty = pd.DataFrame(columns=["name", "attractiveness", "strength", "strength_basis", "quadrant"])
+        return empty.rename_axis("account_id")
+    summary = account_summary(dataset, quarter)
+    return summary.join(kam_matrix(summary, dataset.stakeholders, attractiveness, strength, split))
+
+
+def matrix_movement(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Per account of ``current``: its previous and current position and quadrant, and whether it moved.
+
+    ``shift`` is the distance moved on the 0-10 grid. An account absent from ``previous`` (no revenue
+    then) has NaN previous figures, ``quadrant_changed`` False and ``movement`` "new".
+    """
+    cols = ["attractiveness", "strength", "quadrant"]
+    prev = previous.reindex(current.index)[cols].add_suffix("_prev")
+    out = prev.join(current[cols])
+    if "name" in current:
+        out.insert(0, "name", current["name"])
+    out["shift"] = np.hypot(out["attractiveness"] - out["attractiveness_prev"].astype("float64"),
+                            out["strength"] - out["strength_prev"].astype("float64"))
+    known = out["quadrant_prev"].notna()
+    out["quadrant_changed"] = known & (out["quadrant_prev"] != out["quadrant"])
+    out["movement"] = np.where(~known, "new", np.where(out["quadrant_changed"],
+                               out["quadrant_prev"].astype(str) + " → " + out["quadrant"].astype(str), "unchanged"))
+    return out

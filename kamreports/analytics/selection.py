@@ -13,6 +13,15 @@ import pandas as pd
 
 MISSING_SCORE = 5.5   # mid-point of the 1-10 scale, used when a criterion cannot be scored
 
+# The summary column each derived criterion is ranked on.
+DERIVED_FROM = {
+    "revenue_volume": "revenue_t4q",                  # trailing four quarters
+    "revenue_potential": "whitespace_value",          # wallet estimate - T4Q revenue
+    "customer_tenure": "tenure_years",
+    "lifetime_value": "gross_margin_to_date",         # gross margin over the whole relationship so far
+    "average_transaction_size": "avg_won_deal",       # mean amount of won opportunities
+}
+
 
 def rank_score(values: pd.Series, low: float = 1.0, high: float = 10.0) -> pd.Series:
     """Spread values linearly by rank over [low, high]; ties share their average rank.
@@ -68,17 +77,10 @@ def abc_classes(revenue: pd.Series, a: float = 0.8, b: float = 0.95) -> pd.Serie
 
 def criterion_scores(summary: pd.DataFrame, criteria: list[str]) -> pd.DataFrame:
     """Score each criterion 1-10: derived ones by rank over the portfolio, analyst ones as entered."""
-    derived = {
-        "revenue_volume": summary["revenue_t4q"],
-        "revenue_potential": summary["whitespace_value"],
-        "customer_tenure": summary["tenure_years"],
-        "lifetime_value": summary["gross_margin_t4q"],
-        "average_transaction_size": summary["avg_won_deal"],
-    }
     scores = pd.DataFrame(index=summary.index)
     for name in criteria:
-        if name in derived:
-            scores[name] = rank_score(derived[name])
+        if name in DERIVED_FROM:
+            scores[name] = rank_score(summary[DERIVED_FROM[name]])
         elif name in summary:
             scores[name] = summary[name].astype("float64").clip(1, 10)
         else:
@@ -135,3 +137,151 @@ def select_key_accounts(scored: pd.DataFrame, revenue: pd.Series, threshold: flo
             key[account] = False
             reason[account] = f"excluded by the team: {why}"
     return pd.DataFrame({"is_key": key, "selection_reason": reason})
+
+
+# --- candidates for promotion and demotion ------------------------------------------------------
+
+_EPS = 1e-9   # 120/100 - 1 is 0.19999999999999996: a growth of 20% must meet a 20% threshold
+
+
+def _pct(value: float) -> str:
+    return f"{abs(value) * 100:.0f}%"
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Highest score first, then the larger revenue, then the id: a stable, readable order."""
+    keys = [c for c in ("score", "revenue_t4q") if c in frame]
+    ordered = frame.sort_index(kind="mergesort")
+    return ordered.sort_values(keys, ascending=False, kind="mergesort") if keys else ordered
+
+
+def promotion_candidates(summary: pd.DataFrame, growth: float = 0.20, potential_score: float = 8.0,
+                         exclude: dict[str, str] | None = None, currency: str = "$") -> pd.DataFrame:
+    """Non-key accounts to consider as key accounts, each with the figure that makes it one.
+
+    An account qualifies when its trailing-four-quarter growth is at least ``growth``, or when its
+    revenue potential (wallet estimate - T4Q revenue, ranked 1-10 across the whole portfolio, the
+    same score as the ``revenue_potential`` criterion) is at least ``potential_score``. A new account
+    has no growth rate, and an account without a wallet estimate has no potential score: neither
+    qualifies on that figure. Accounts the team excluded from the key list are left out.
+    """
+    from ..formatting import money
+
+    exclude = exclude or {}
+    potential = rank_score(summary["whitespace_value"])
+    rows = {}
+    for account in summary.index:
+        row = summary.loc[account]
+        if bool(row["is_key"]) or account in exclude:
+            continue
+        reasons = []
+        g = row["t4q_growth"]
+        if pd.notna(g) and g >= growth - _EPS:
+            reasons.append(f"revenue up {_pct(g)} on the prior four quarters (promote at {_pct(growth)} or more)")
+        p = potential[account]
+        if pd.notna(p) and p >= potential_score - _EPS:
+            reasons.append(f"revenue potential scores {p:.1f} of 10, {money(row['whitespace_value'], currency)} "
+                           f"a year spent with others (promote at {potential_score:g} or more)")
+        if reasons:
+            rows[account] = {"potential_score": p, "reason": _sentence(reasons)}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["potential_score", "reason"])
+    cols = [c for c in ("name", "score", "revenue_t4q", "t4q_growth", "whitespace_value") if c in summary]
+    out = summary.loc[out.index, cols].join(out)
+    out.index.name = summary.index.name
+    return _order(out)
+
+
+def demotion_candidates(summary: pd.DataFrame, threshold: float, growth: float = -0.10,
+                        attainment: float = 0.80, score_margin: float = 1.0) -> pd.DataFrame:
+    """Key accounts to review, each with every reason that applies.
+
+    A key account is listed when its trailing-four-quarter growth is ``growth`` or worse, its
+    quarter attainment is below ``attainment``, or its score is below ``threshold - score_margin``.
+    A missing growth rate or attainment (new account, no target) is not a reason.
+    """
+    floor = threshold - score_margin
+    rows = {}
+    for account in summary.index:
+        row = summary.loc[account]
+        if not bool(row["is_key"]):
+            continue
+        reasons = []
+        g = row["t4q_growth"]
+        if pd.notna(g) and g <= growth + _EPS:
+            reasons.append(f"revenue {'down' if g < 0 else 'up'} {_pct(g)} on the prior four quarters "
+                           f"(review at {growth * 100:+.0f}% or worse)")
+        a = row["attainment_q"]
+        if pd.notna(a) and a < attainment - _EPS:
+            reasons.append(f"quarter revenue at {_pct(a)} of target (review below {_pct(attainment)})")
+        s = row["score"]
+        if pd.notna(s) and s < floor - _EPS:
+            reasons.append(f"score {s:.1f} is below {floor:g} (threshold {threshold:g} less {score_margin:g})")
+        if reasons:
+            rows[account] = {"reasons": len(reasons), "reason": _sentence(reasons)}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["reasons", "reason"])
+    cols = [c for c in ("name", "score", "revenue_t4q", "t4q_growth", "attainment_q", "selection_reason")
+            if c in summary]
+    out = summary.loc[out.index, cols].join(out)
+    out["reasons"] = out["reasons"].astype(int)
+    out.index.name = summary.index.name
+    return _order(out)
+
+
+# --- sensitivity of the key-account list to the weights -----------------------------------------
+
+def sensitivity_weights(weights: dict[str, float], delta: float = 0.2) -> dict[str, dict[str, float]]:
+    """Each weight moved up and down by ``delta`` (relative), then all renormalised to sum 100.
+
+    Keys are scenario labels such as ``"revenue_volume +20%"``; values the renormalised weights.
+    """
+    total_label = f"{delta * 100:g}%"
+    scenarios: dict[str, dict[str, float]] = {}
+    for name in weights:
+        for sign, factor in (("+", 1 + delta), ("-", 1 - delta)):
+            moved = {k: (w * factor if k == name else float(w)) for k, w in weights.items()}
+            total = sum(moved.values())
+            scenarios[f"{name} {sign}{total_label}"] = {k: w * 100 / total for k, w in moved.items()}
+    return scenarios
+
+
+def weight_sensitivity(summary: pd.DataFrame, weights: dict[str, float], threshold: float, cap: int,
+                       include: dict[str, str] | None = None, exclude: dict[str, str] | None = None,
+                       delta: float = 0.2) -> pd.DataFrame:
+    """Accounts whose key status flips when any one weight moves by ±``delta``.
+
+    Each scenario re-runs :func:`score_accounts` and :func:`select_key_accounts` with the weights of
+    :func:`sensitivity_weights`. One row per account that flips in at least one scenario: its key
+    status and score with the configured weights, its lowest and highest score over the scenarios,
+    whether it would drop out or come in, and the scenarios that flip it. An empty frame means the
+    list is robust to every such change.
+    """
+    revenue = summary["revenue_t4q"]
+    base_scored = score_accounts(summary, weights)
+    base = select_key_accounts(base_scored, revenue, threshold, cap, include, exclude)["is_key"]
+    scores = {"base": base_scored["score"]}
+    flipped: dict[str, list[str]] = {a: [] for a in summary.index}
+    for label, moved in sensitivity_weights(weights, delta).items():
+        scored = score_accounts(summary, moved)
+        scores[label] = scored["score"]
+        key = select_key_accounts(scored, revenue, threshold, cap, include, exclude)["is_key"]
+        for account in key.index[key != base]:
+            flipped[account].append(label)
+    all_scores = pd.DataFrame(scores)
+    accounts = [a for a in summary.index if flipped[a]]
+    out = pd.DataFrame({
+        "name": summary["name"].reindex(accounts) if "name" in summary else accounts,
+        "is_key": base.reindex(accounts).astype(bool),
+        "score": all_scores.loc[accounts, "base"],
+        "score_low": all_scores.loc[accounts].min(axis=1),
+        "score_high": all_scores.loc[accounts].max(axis=1),
+        "revenue_t4q": revenue.reindex(accounts),
+        "change": ["would drop out" if base[a] else "would come in" for a in accounts],
+        "scenarios": [len(flipped[a]) for a in accounts],
+        "flipped_by": ["; ".join(flipped[a]) for a in accounts],
+    }, index=pd.Index(accounts, name=summary.index.name))
+    return _order(out).astype({"scenarios": int})

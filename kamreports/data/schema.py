@@ -68,6 +68,9 @@ ACCOUNTS = Table(
                description="Analyst-entered score, 1-10."),
         Column("strategic_value", "score", required=False, nullable=True, minimum=1, maximum=10,
                description="Analyst-entered score, 1-10."),
+        Column("relative_strength", "score", required=False, nullable=True, minimum=0, maximum=10,
+               description="Analyst-entered relationship strength relative to the best competitor, 0-10; "
+                           "where given it replaces the derived strength on the KAM matrix."),
     ),
     key=("account_id",),
 )

@@ -26,6 +26,7 @@ from ..data import Dataset, load_dataset
 from ..errors import BuildError, ConfigError, Problem
 from ..model import Portfolio, build_portfolio
 from ..periods import quarter_end
+from .covers import COVER_CSS, cover_html, logo_data_uri, monogram_data_uri
 from .jobs import NOTEBOOKS_DIR, Job, JobResult, Worker, _init_worker, _run_in_worker
 
 log = logging.getLogger(__name__)
@@ -92,20 +93,37 @@ def plan_jobs(portfolio: Portfolio, account_ids: list[str], data: Path | None, c
     company = settings.company
     common = dict(quarter=quarter, data=str(data.resolve()) if data else None,
                   config=str(config.resolve()) if config else None)
-    footer = f"Data as of {quarter_end(quarter).isoformat()} · inputs {short_hash}"
+    as_of = quarter_end(quarter).isoformat()
+    footer = f"Data as of {as_of} · inputs {short_hash}"
     frame = dict(footer_note=footer, page_size=settings.report.page_size, primary_color=company.primary_color,
-                 accent_color=company.accent_color)
+                 accent_color=company.accent_color, extra_css=COVER_CSS)
+    logo = brand_logo(settings)
+
+    def cover(kind: str, title: str, meta: str, mark: str) -> str:
+        return cover_html(company.name, logo, kind, title, quarter, meta, mark)
+
     jobs = [Job("portfolio", "portfolio", "Portfolio review", "portfolio_review.ipynb", "portfolio", common,
                 title=f"{company.name} — Portfolio review {quarter}",
-                running_header=f"Portfolio review · {quarter} · Internal", **frame)]
+                running_header=f"Portfolio review · {quarter} · Internal",
+                cover_html=cover("Portfolio review", "Key-account portfolio", f"Data as of {as_of}",
+                                 "Internal — not for distribution outside the company"), **frame)]
     used: set[str] = {"portfolio"}
     for account_id in account_ids:
-        name = str(portfolio.summary.at[account_id, "name"])
+        row = portfolio.summary.loc[account_id]
+        name = str(row["name"])
+        owner = f" · Key-account manager: {row['owner']}" if pd.notna(row["owner"]) else ""
         jobs.append(Job(account_id, "account", name, "account_plan.ipynb",
                         f"accounts/{slugify(f'{account_id}-{name}', used)}", dict(common, account_id=account_id),
                         title=f"{name} — Account plan {quarter}",
-                        running_header=f"{name} · {quarter} · Confidential", **frame))
+                        running_header=f"{name} · {quarter} · Confidential",
+                        cover_html=cover("Account plan", name, f"Data as of {as_of}{owner}", "Confidential"),
+                        **frame))
     return jobs
+
+
+def brand_logo(settings: Settings) -> str:
+    company = settings.company
+    return logo_data_uri(settings.resolve(company.logo)) or monogram_data_uri(company.name, company.primary_color)
 
 
 def _versions() -> dict[str, str]:
@@ -203,13 +221,13 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
         book = None
         built = [j for j in jobs if results[j.key].status == "built"]
         if options.book and built:
-            book = write_book(staging, portfolio, built, results, digest[:8])
+            book = write_book(staging, portfolio, built, results, brand_logo(settings))
         for result in results.values():
             result.body_html = ""  # held for the book only
         seconds = time.perf_counter() - started
         manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest, seconds,
                                   _versions())
-        write_index(staging, portfolio, jobs, results, book)
+        write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
         final = output / quarter
         _swap_into_place(staging, final)
     except OSError as exc:

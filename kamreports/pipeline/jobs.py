@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
 
 
@@ -29,6 +31,14 @@ class Job:
     page_size: str = "A4"
     primary_color: str = "#1f3b5c"
     accent_color: str = "#e07a1f"
+    cover_html: str = ""
+    extra_css: str = ""
+
+    def frame_metadata(self) -> dict[str, str]:
+        """What the nbconvert exporters need to re-render this pack from its notebook."""
+        return {"title": self.title, "running_header": self.running_header, "footer_note": self.footer_note,
+                "page_size": self.page_size, "primary_color": self.primary_color,
+                "accent_color": self.accent_color, "cover_html": self.cover_html, "extra_css": self.extra_css}
 
 
 @dataclass
@@ -72,8 +82,11 @@ class Worker:
             frame = PageFrame(title=job.title, running_header=job.running_header, footer_note=job.footer_note,
                               page_size=job.page_size, primary_color=job.primary_color,
                               accent_color=job.accent_color)
-            body = self._renderer.body_html(executed.notebook)
-            html = document_html(body, frame)
+            notebook = executed.notebook
+            notebook.metadata["kamreports"] = job.frame_metadata()
+            nbformat.write(notebook, out_dir / f"{stem}.ipynb")
+            body = self._renderer.body_html(notebook)
+            html = document_html(job.cover_html + body, frame, extra_css=job.extra_css)
             (out_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             pages = self._renderer.write_pdf(html, out_dir / f"{stem}.pdf")
         except NotebookFailed as exc:

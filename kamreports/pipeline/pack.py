@@ -11,6 +11,7 @@ from .. import formatting
 from ..config import Settings, settings_dict
 from ..model import Portfolio
 from ..periods import quarter_end
+from .covers import COVER_CSS, cover_html
 from .jobs import Job, JobResult
 
 
@@ -24,32 +25,20 @@ def book_name(quarter: str) -> str:
     return f"qbr_pack_{quarter}.pdf"
 
 
-def _cover(portfolio: Portfolio, parts: list[tuple[str, str]]) -> str:
+def _cover(portfolio: Portfolio, parts: list[tuple[str, str]], logo: str) -> str:
     company = portfolio.settings.company
     as_of = quarter_end(portfolio.quarter).isoformat()
     contents = "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>' for anchor, title in parts)
     return (
-        '<section class="book-cover">'
-        f'<div class="cover-company">{escape(company.name)}</div>'
-        '<div class="cover-title">Quarterly business review</div>'
-        f'<div class="cover-quarter">{escape(portfolio.quarter)}</div>'
-        f'<div class="cover-meta">Key-account portfolio and account plans · data as of {as_of}</div>'
-        '<div class="cover-mark">Internal · Confidential</div>'
-        "</section>"
-        '<section class="book-contents"><h2 class="contents-title">Contents</h2>'
+        cover_html(company.name, logo, "Quarterly business review", "Key-account portfolio and account plans",
+                   portfolio.quarter, f"Data as of {as_of} · accounts in order of revenue, largest first",
+                   "Internal — not for distribution outside the company", part_label=company.name)
+        + '<section class="book-contents"><h2 class="contents-title">Contents</h2>'
         f'<ol class="toc">{contents}</ol></section>'
     )
 
 
 BOOK_CSS = """
-.book-cover { page: cover; height: 230mm; display: flex; flex-direction: column; justify-content: center; }
-.cover-company { font-size: 14pt; letter-spacing: .08em; text-transform: uppercase; color: var(--kam-accent, #e07a1f); }
-.cover-title { font-size: 30pt; font-weight: bold; margin: 6mm 0 2mm; color: var(--kam-primary, #1f3b5c); }
-.cover-quarter { font-size: 22pt; color: #333; }
-.cover-meta { margin-top: 10mm; color: #555; }
-.cover-mark { margin-top: 40mm; font-weight: bold; color: #8a1c1c; }
-@page cover { @top-left { content: none } @top-right { content: none } @bottom-left { content: none }
-              @bottom-right { content: none } }
 .book-contents { break-before: page; }
 h2.contents-title { break-before: avoid; }
 ol.toc { list-style: none; padding: 0; }
@@ -62,7 +51,7 @@ ol.toc a::after { content: target-counter(attr(href), page); float: right; }
 
 
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
-               short_hash: str) -> Path:
+               logo: str) -> Path:
     """One PDF: cover, contents with page numbers, the portfolio, then each account in job order."""
     from .render import PageFrame, Renderer, document_html, css_string
 
@@ -75,8 +64,8 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
                       footer_note=jobs[0].footer_note, page_size=portfolio.settings.report.page_size,
                       primary_color=company.primary_color, accent_color=company.accent_color)
     header = css_string(f" · {portfolio.quarter} · Internal")
-    css = BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
-    html = document_html(_cover(portfolio, parts) + bodies, frame, extra_css=css)
+    css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
+    html = document_html(_cover(portfolio, parts, logo) + bodies, frame, extra_css=css)
     path = staging / book_name(portfolio.quarter)
     Renderer().write_pdf(html, path)
     return path
@@ -116,50 +105,116 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
 
 INDEX_CSS = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 0; color: #222; background: #f6f7f9; }
-header { background: var(--p); color: white; padding: 20px 32px; }
-header h1 { margin: 0; font-size: 22px; } header p { margin: 4px 0 0; opacity: .85; }
+header { background: var(--p); color: white; padding: 20px 32px; display: flex; align-items: center; gap: 16px; }
+header img { height: 44px; } header h1 { margin: 0; font-size: 22px; } header p { margin: 4px 0 0; opacity: .85; }
 main { padding: 20px 32px; max-width: 1200px; }
 a { color: var(--p); }
+.top { display: flex; gap: 16px; margin-bottom: 18px; flex-wrap: wrap; }
+.card { background: white; border: 1px solid #e3e5e8; border-left: 4px solid var(--a); padding: 12px 16px; }
+.card strong { display: block; margin-bottom: 4px; }
 .links a { margin-right: 10px; }
 table { border-collapse: collapse; width: 100%; background: white; font-size: 14px; }
 th, td { padding: 7px 10px; border-bottom: 1px solid #e3e5e8; text-align: left; }
-th { background: #eef1f5; } td.num, th.num { text-align: right; }
+th { background: #eef1f5; cursor: pointer; user-select: none; white-space: nowrap; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
+td.num, th.num { text-align: right; }
 .failed { color: #a12222; font-weight: bold; }
+.band { padding: 2px 8px; border-radius: 10px; font-size: 12px; }
+.band-green { background: #d8efe0; } .band-amber { background: #fbe7c6; } .band-red { background: #f5d0d0; }
+.hint { color: #666; font-size: 12px; }
+"""
+
+# Sorting is ours and the only script on the page: click a column header, or open
+# index.html#sort=<column>-<asc|desc> (used by the test in a real browser).
+INDEX_JS = """
+(function () {
+  var table = document.getElementById('packs'); if (!table) return;
+  var body = table.tBodies[0], heads = table.tHead.rows[0].cells;
+  function sortBy(col, dir) {
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
+      var nx = parseFloat(x), ny = parseFloat(y), r;
+      if (!isNaN(nx) && !isNaN(ny)) r = nx - ny; else if (isNaN(nx) !== isNaN(ny)) r = isNaN(nx) ? 1 : -1;
+      else r = String(x).localeCompare(String(y));
+      return dir === 'desc' ? -r : r;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    for (var i = 0; i < heads.length; i++) heads[i].removeAttribute('aria-sort');
+    heads[col].setAttribute('aria-sort', dir === 'desc' ? 'descending' : 'ascending');
+  }
+  for (var i = 0; i < heads.length; i++) (function (col) {
+    heads[col].addEventListener('click', function () {
+      sortBy(col, heads[col].getAttribute('aria-sort') === 'ascending' ? 'desc' : 'asc');
+    });
+  })(i);
+  var m = /sort=([a-z_]+)-(asc|desc)/.exec(location.hash);
+  if (m) for (var j = 0; j < heads.length; j++) if (heads[j].getAttribute('data-key') === m[1]) sortBy(j, m[2]);
+})();
 """
 
 
+def _cell(text: str, value: object, numeric: bool = False) -> str:
+    v = "" if value is None or (isinstance(value, float) and value != value) else value
+    return f'<td class="{"num" if numeric else ""}" data-v="{escape(str(v))}">{escape(text)}</td>'
+
+
 def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
-                book: Path | None) -> Path:
-    """An offline landing page linking every pack."""
+                book: Path | None, logo: str) -> Path:
+    """An offline landing page linking every pack; sortable; no resource from elsewhere."""
     company = portfolio.settings.company
-    money = portfolio.money
-    rows = []
-    for job in jobs:
+    fmt = portfolio.formats
+    summary = portfolio.summary
+    has_health = "health_band" in summary.columns
+
+    def links(job: Job) -> str:
         r = results[job.key]
         stem = Path(job.notebook).stem
-        if r.status == "built":
-            links = (f'<a href="{escape(job.folder)}/{stem}.html">HTML</a>'
-                     f'<a href="{escape(job.folder)}/{stem}.pdf">PDF</a>')
-        else:
-            links = f'<span class="failed">failed: {escape(r.error or "")}</span>'
-        if job.kind == "account":
-            s = portfolio.summary.loc[job.key]
-            cells = (f"<td>{escape(str(s['tier']))}</td><td>{escape(str(s['quadrant']))}</td>"
-                     f'<td class="num">{escape(money(s["revenue_t4q"]))}</td>'
-                     f'<td class="num">{escape(formatting.percent(s["attainment_q"], 0))}</td>')
-        else:
-            cells = '<td colspan="4">Internal</td>'
-        rows.append(f"<tr><td>{escape(job.name)}</td>{cells}<td class='links'>{links}</td></tr>")
-    book_link = f'<p><a href="{escape(book.name)}">Download the QBR book (PDF)</a></p>' if book else ""
+        if r.status != "built":
+            return f'<span class="failed">failed: {escape(r.error or "")}</span>'
+        return (f'<a href="{escape(job.folder)}/{stem}.html">HTML</a>'
+                f'<a href="{escape(job.folder)}/{stem}.pdf">PDF</a>')
+
+    rows = []
+    portfolio_job = next((j for j in jobs if j.kind == "portfolio"), None)
+    for job in jobs:
+        if job.kind != "account":
+            continue
+        s = summary.loc[job.key]
+        health = ""
+        if has_health:
+            band = str(s["health_band"])
+            health = (f'<td data-v="{s["health_score"]:.1f}"><span class="band band-{escape(band.lower())}">'
+                      f'{escape(band)} {s["health_score"]:.0f}</span></td>')
+        rows.append("<tr>" + _cell(job.name, job.name) + _cell(str(s["tier"]), str(s["tier"]))
+                    + _cell(str(s["quadrant"]), str(s["quadrant"])) + health
+                    + _cell(fmt.money(s["revenue_t4q"]), round(float(s["revenue_t4q"]), 2), True)
+                    + _cell(fmt.percent(s["attainment_q"], 0), s["attainment_q"], True)
+                    + f"<td class='links'>{links(job)}</td></tr>")
+    head = ('<th data-key="account">Account</th><th data-key="tier">Tier</th><th data-key="quadrant">Quadrant</th>'
+            + ('<th data-key="health">Health</th>' if has_health else "")
+            + '<th class="num" data-key="revenue">Revenue, last 4 quarters</th>'
+              '<th class="num" data-key="attainment">Attainment</th><th data-key="files">Files</th>')
+    cards = []
+    if book:
+        cards.append(f'<div class="card"><strong>QBR book</strong><a href="{escape(book.name)}">'
+                     f'{escape(book.name)}</a> <span class="hint">cover, contents, portfolio, every account</span></div>')
+    if portfolio_job:
+        cards.append(f'<div class="card"><strong>Portfolio review</strong><span class="links">{links(portfolio_job)}'
+                     '</span> <span class="hint">internal</span></div>')
     html = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(company.name)} — QBR packs {escape(portfolio.quarter)}</title>"
-        f"<style>:root {{ --p: {escape(company.primary_color)}; }}{INDEX_CSS}</style></head><body>"
-        f"<header><h1>{escape(company.name)} — QBR packs</h1>"
-        f"<p>{escape(portfolio.quarter)} · data as of {quarter_end(portfolio.quarter).isoformat()}</p></header>"
-        f"<main>{book_link}<table><thead><tr><th>Pack</th><th>Tier</th><th>Quadrant</th>"
-        "<th class='num'>Revenue, 4Q</th><th class='num'>Attainment</th><th>Files</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>"
+        f"<style>:root {{ --p: {escape(company.primary_color)}; --a: {escape(company.accent_color)}; }}"
+        f"{INDEX_CSS}</style></head><body>"
+        f"<header><img src='{logo}' alt=''/><div><h1>{escape(company.name)} — QBR packs</h1>"
+        f"<p>{escape(portfolio.quarter)} · data as of {quarter_end(portfolio.quarter).isoformat()} · "
+        f"{len(rows)} account packs · internal</p></div></header>"
+        f"<main><div class='top'>{''.join(cards)}</div>"
+        f"<p class='hint'>Click a column heading to sort.</p>"
+        f"<table id='packs'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></main>"
+        f"<script>{INDEX_JS}</script></body></html>"
     )
     path = staging / "index.html"
     _write_text_atomic(path, html)

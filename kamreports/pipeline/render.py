@@ -365,9 +365,8 @@ class Renderer:
         no external resource, a <title>. Doubles as the HTML pack for browsers."""
         return document_html(self.body_html(nb), frame)
 
-    def write_pdf(self, html: str, path: Path) -> int:
-        """WeasyPrint HTML -> PDF at ``path``, atomically (``.pdf.tmp`` then
-        os.replace, so a reader never sees half a file); returns the page count.
+    def pdf_bytes(self, html: str) -> tuple[bytes, int]:
+        """WeasyPrint HTML -> PDF bytes and page count.
 
         Only ``data:`` URLs may be fetched, so a stray remote reference cannot
         hang the run. WeasyPrint/fontTools log messages are captured into
@@ -375,21 +374,28 @@ class Renderer:
         from weasyprint import HTML
         from weasyprint.urls import URLFetcher
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".pdf.tmp")
         fetcher = URLFetcher(allowed_protocols={"data"}, timeout=5)
         self.last_pdf_messages = messages = []
+        with _captured_logs(("weasyprint", "fontTools"), messages):
+            document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+            data = document.write_pdf()
+        return data, len(document.pages)
+
+    def write_pdf(self, html: str, path: Path) -> int:
+        """Write the PDF atomically (``.pdf.tmp`` then os.replace, so a reader
+        never sees half a file); returns the page count."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data, pages = self.pdf_bytes(html)
+        tmp = path.with_suffix(".pdf.tmp")
         try:
-            with _captured_logs(("weasyprint", "fontTools"), messages):
-                document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
-                document.write_pdf(tmp)
+            tmp.write_bytes(data)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        return len(document.pages)
+        return pages
 
 
 def _quiet_logger(name: str) -> logging.Logger:

@@ -1,0 +1,102 @@
+"""Relationship stage: Tactical, Cooperative, Interdependent or Strategic, by a transparent points rule.
+
+Four components each earn 0-3 points (0-12 in all):
+
+- contacts: the number of mapped stakeholders, one point at each of ``contacts_1/2/3``;
+- levels: one point for each level engaged (executive, management, operational);
+- supplier position: share of wallet, one point at each of ``wallet_1/2/3``;
+- tenure: years as a customer, one point at each of ``tenure_1/2/3``.
+
+The total sets the stage at the ``cooperative``, ``interdependent`` and ``strategic`` cut-offs. An
+unknown share of wallet or tenure earns no points, and ``unknown`` names it, so a stage is never
+higher than the data supports. The guidance pairs the stage with the account's potential.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import Stages
+from ..data.schema import LEVELS
+
+STAGES = ("Tactical", "Cooperative", "Interdependent", "Strategic")
+
+GUIDANCE: dict[tuple[str, bool], str] = {
+    ("Tactical", True): "Invest to move up: map more contacts, reach management and an executive sponsor, "
+                        "and win a larger share of spend.",
+    ("Tactical", False): "Serve efficiently: keep the relationship transactional and the cost to serve low.",
+    ("Cooperative", True): "Deepen the relationship: add contacts at every level and agree a joint plan "
+                           "to become a partner the customer depends on.",
+    ("Cooperative", False): "Maintain: keep service reliable and the cost to serve in line with the margin; "
+                            "do not add investment.",
+    ("Interdependent", True): "Move to strategic: joint business planning, executive sponsorship on both sides "
+                              "and shared goals.",
+    ("Interdependent", False): "Protect the position at a lower cost: keep what works and check that the "
+                               "effort is earned back.",
+    ("Strategic", True): "Protect and grow: keep the executives aligned and develop new value together.",
+    ("Strategic", False): "Rethink the investment: the relationship costs more than the account's potential "
+                          "justifies; scale it back towards a cooperative one.",
+}
+
+
+def stage_guidance(stage: str, potential_high: bool) -> str:
+    """What to do with an account at ``stage`` whose potential is high or not."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown relationship stage {stage!r} (choose from: {', '.join(STAGES)})")
+    return GUIDANCE[(stage, bool(potential_high))]
+
+
+def _steps(values: pd.Series, cuts: tuple[float, float, float]) -> pd.Series:
+    """One point for each cut-off reached (0-3); NaN earns 0."""
+    v = values.astype("float64")
+    return sum((v >= c - 1e-9).astype(int) for c in cuts)
+
+
+def stage_of(points: pd.Series, stages: Stages) -> pd.Series:
+    return pd.Series(np.select([points >= stages.strategic, points >= stages.interdependent,
+                                points >= stages.cooperative],
+                               ["Strategic", "Interdependent", "Cooperative"], default="Tactical"),
+                     index=points.index)
+
+
+def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stages: Stages | None = None,
+                        potential_high: pd.Series | None = None) -> pd.DataFrame:
+    """Stage, the points behind it and the guidance, one row per account of ``summary``.
+
+    ``summary`` needs ``share_of_wallet`` and ``tenure_years``; ``potential_high`` (bool per account)
+    defaults to ``attractiveness >= stages.high_potential`` from the KAM matrix columns.
+    Columns: contacts, levels_engaged, share_of_wallet, tenure_years, points_contacts, points_levels,
+    points_wallet, points_tenure, points, stage, potential_high, guidance, unknown.
+    """
+    stages = stages or Stages()
+    index = summary.index
+    if potential_high is None:
+        if "attractiveness" not in summary:
+            raise ValueError("relationship_stages needs potential_high or an 'attractiveness' column "
+                             "(the KAM matrix)")
+        potential_high = summary["attractiveness"] >= stages.high_potential - 1e-9
+    sh = stakeholders[stakeholders["account_id"].isin(index)]
+    contacts = sh.groupby("account_id").size().reindex(index).fillna(0).astype(int)
+    level = sh["level"] if "level" in sh else pd.Series(pd.NA, index=sh.index, dtype="object")
+    engaged = sh.assign(level=level).dropna(subset=["level"]).groupby("account_id")["level"] \
+        .agg(lambda s: tuple(lv for lv in LEVELS if lv in set(s)))
+    engaged = engaged.reindex(index).apply(lambda t: t if isinstance(t, tuple) else ())
+    wallet = summary["share_of_wallet"].astype("float64")
+    tenure = summary["tenure_years"].astype("float64")
+
+    out = pd.DataFrame(index=index)
+    out["contacts"] = contacts
+    out["levels_engaged"] = engaged.map(", ".join)
+    out["share_of_wallet"] = wallet
+    out["tenure_years"] = tenure
+    out["points_contacts"] = _steps(contacts, (stages.contacts_1, stages.contacts_2, stages.contacts_3))
+    out["points_levels"] = engaged.map(len).astype(int)
+    out["points_wallet"] = _steps(wallet, (stages.wallet_1, stages.wallet_2, stages.wallet_3))
+    out["points_tenure"] = _steps(tenure, (stages.tenure_1, stages.tenure_2, stages.tenure_3))
+    out["points"] = out[["points_contacts", "points_levels", "points_wallet", "points_tenure"]].sum(axis=1)
+    out["stage"] = stage_of(out["points"], stages)
+    out["potential_high"] = potential_high.reindex(index).fillna(False).astype(bool)
+    out["guidance"] = [stage_guidance(s, p) for s, p in zip(out["stage"], out["potential_high"])]
+    unknown = pd.DataFrame({"share of wallet": wallet.isna(), "tenure": tenure.isna()}, index=index)
+    out["unknown"] = unknown.apply(lambda row: ", ".join(row.index[row]), axis=1) if len(index) else ""
+    return out
