@@ -1,7 +1,8 @@
 """``kamreports``: build, validate, sample. Thin wiring around the package.
 
 Exit codes: 0 every pack built; 1 some packs failed (the rest were built);
-2 bad input or settings (nothing was built); 130 interrupted.
+2 bad input or settings, or the output cannot be written (nothing was built);
+3 another build is writing to the same output folder; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import BuildError, KamError
+from .errors import BuildBusy, BuildError, KamError
 
 log = logging.getLogger("kamreports")
 
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=0, help="parallel workers (default: one per core)")
     b.add_argument("--timeout", type=int, default=600, help="seconds a notebook cell may run (default: 600)")
     b.add_argument("--no-book", action="store_true", help="skip the combined QBR book")
+    b.add_argument("--force", action="store_true", help="rebuild every pack, even those whose inputs are unchanged")
+    b.add_argument("--retry-failed", action="store_true", help="rebuild only the packs that failed last time")
+    b.add_argument("--wait", action="store_true", help="if another build is writing here, wait for it")
+    b.add_argument("--notebooks", type=Path, help="folder with your own account_plan/portfolio_review notebooks")
+    b.add_argument("--log-dir", type=Path, help="where the build log goes (default: OUTPUT/logs)")
     b.add_argument("--quiet", action="store_true", help="no progress bar; only errors and the final line")
 
     v = sub.add_parser("validate", help="check data and settings, list every problem")
@@ -70,6 +76,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bar.append(tqdm(total=len(jobs), unit="pack", disable=True if args.quiet else None, file=sys.stderr))
 
     def on_done(job, result) -> None:
+        log.debug("%s: %s in %.1f s", job.key, result.status, result.seconds)
         if result.status != "built":
             log.error("%s (%s) failed: %s%s", job.name, job.key, result.error,
                       f" [{result.failed_cell}]" if result.failed_cell else "")
@@ -77,15 +84,28 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bar[0].update(1)
 
     options = BuildOptions(data=args.data, config=args.config, quarter=args.quarter, accounts=args.accounts,
-                           output=args.output, workers=args.workers, timeout=args.timeout, book=not args.no_book)
+                           output=args.output, workers=args.workers, timeout=args.timeout, book=not args.no_book,
+                           force=args.force, retry_failed=args.retry_failed, wait=args.wait, notebooks=args.notebooks)
+    log_file = getattr(args, "log_file", None)
     try:
         report = build(options, progress=on_done, on_plan=on_plan)
     finally:
         if bar:
             bar[0].close()
+    for key in report.failed:
+        log.error("FAILED %s: %s", key, report.results[key].error)
+    log.info("quarter %s: %d packs built, %d reused, %d failed, %.1f s -> %s", report.quarter,
+             len(report.results) - len(report.failed) - len(report.reused), len(report.reused), len(report.failed),
+             report.seconds, report.folder)
     built = len(report.results) - len(report.failed)
     if not args.quiet:
-        print(f"\nQuarter {report.quarter}: {built} of {len(report.results)} packs built in {report.seconds:.1f} s")
+        if report.up_to_date:
+            print(f"Quarter {report.quarter}: up to date, nothing rebuilt ({report.seconds:.1f} s; --force rebuilds)")
+        else:
+            fresh = built - len(report.reused)
+            print(f"\nQuarter {report.quarter}: {built} of {len(report.results)} packs ready in {report.seconds:.1f} s "
+                  f"({fresh} built, {len(report.reused)} unchanged)")
+        print(f"  log:      {log_file}")
         print(f"  output:   {report.folder}")
         print(f"  index:    {report.folder / 'index.html'}")
         if report.book:
@@ -97,17 +117,35 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _log_to_file(folder: Path) -> logging.Handler | None:
+    """Every build also logs to a file of its own, for unattended runs."""
+    import time
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log", encoding="utf-8")
+    except OSError as exc:
+        log.warning("no build log: cannot write to %s (%s)", folder, exc.strerror or exc)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger("kamreports").addHandler(handler)
+    return handler
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_settings
-    from .data import load_dataset
+    from .data import load_data
     from .model import build_portfolio
 
     settings = load_settings(args.config)
-    dataset = load_dataset(args.data or settings.data_path)
+    dataset = load_data(settings, args.data)
     portfolio = build_portfolio(dataset, settings)
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in dataset.tables().items() if name in dataset.present)
     print(f"OK: {dataset.source}: {counts}; latest complete quarter {portfolio.quarter}; "
           f"{int(portfolio.summary['is_key'].sum())} key accounts")
+    for row in dataset.quality.itertuples():  # what the profile did to the export
+        print(f"  {row.step}: {row.table}: {row.what}: {row.count:,}" + (f" ({row.detail})" if row.detail else ""))
     return 0
 
 
@@ -120,20 +158,37 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
-    log.setLevel(logging.INFO)
     args = _parser().parse_args(argv)
+    # Bound to this call's stderr (not the first call's), quieter under --quiet.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr, force=True)
+    log.setLevel(logging.INFO)
+    if getattr(args, "quiet", False):
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.WARNING)
     handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample}
+    file_handler = None
+    if args.command == "build":
+        file_handler = _log_to_file(args.log_dir or args.output / "logs")
+        args.log_file = Path(file_handler.baseFilename) if file_handler else None
     try:
-        return handlers[args.command](args)
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KamError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        return _dispatch(handlers[args.command], args)
+    finally:
+        if file_handler:
+            logging.getLogger("kamreports").removeHandler(file_handler)
+            file_handler.close()
+
+
+def _dispatch(handler, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    try:
+        return handler(args)
+    except BuildBusy as exc:
+        log.error("%s", exc)
+        return 3
+    except KamError as exc:  # bad data, bad settings, unwritable output: the user's to fix, never a traceback
+        log.error("%s", exc)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; the previous output is untouched", file=sys.stderr)
+        log.error("interrupted; the previous output is untouched")
         return 130
 
 

@@ -30,6 +30,8 @@ ATTRACTIVENESS_FACTORS = ("revenue_potential", "growth", "gross_margin", "strate
 STRENGTH_FACTORS = ("share_of_wallet", "stakeholder_sentiment", "stakeholder_coverage", "customer_tenure")
 HEALTH_COMPONENTS = ("growth", "attainment", "nps", "engagement", "coverage", "risks")
 WHITESPACE_PEER_GROUPS = ("size", "industry", "all")
+ROI_MATCHES = ("size", "industry", "size_industry", "all")
+ROI_COST_BASES = ("extra", "total")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,6 +158,34 @@ class Stages:
 
 
 @dataclass(frozen=True)
+class Roi:
+    """Portfolio KAM ROI: key accounts against a matched baseline of other accounts."""
+
+    window_quarters: int = 4               # current window = this many quarters to the reporting quarter;
+                                           # prior window = the same number before
+    discount_rate: float = 0.10            # lifetime value = annual margin x r / (1 + rate - r)
+    match: str = "size"                    # baseline peers: size, industry, size_industry or all
+    size_bands: int = 3                    # equal-count bands of prior-window revenue
+    min_peers: int = 3                     # fewer non-key peers in the group: compare with all non-key
+    programme_cost: str = "extra"          # extra (over the peers' cost per revenue dollar) or total
+    history_quarters: int = 8              # points of the rolling ROI series
+    min_key_accounts: int = 5              # key accounts per manager below: idle
+    max_key_accounts: int = 15             # key accounts per manager above: overloaded
+    managers: dict[str, str] = field(default_factory=dict)   # name -> note; listed even without accounts
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where the data is, when it is not a plain folder of canonical CSV (see docs/data_profiles.md)."""
+
+    kind: str = "csv"              # csv | excel | parquet | sql
+    path: str | None = None        # csv, parquet: a folder; excel: a workbook; relative to the settings file
+    url: str | None = None         # sql: a SQLAlchemy URL; ${VAR} is read from the environment
+    tables: dict[str, str] = field(default_factory=dict)   # table -> file, sheet, SQL table or query
+    encoding: str = "utf-8-sig"    # csv files
+
+
+@dataclass(frozen=True)
 class Settings:
     company: Company = field(default_factory=Company)
     selection: Selection = field(default_factory=Selection)
@@ -168,7 +198,9 @@ class Settings:
     candidates: Candidates = field(default_factory=Candidates)
     sensitivity: Sensitivity = field(default_factory=Sensitivity)
     stages: Stages = field(default_factory=Stages)
-    data: str | None = None            # folder of CSV; empty = the bundled sample company
+    roi: Roi = field(default_factory=Roi)
+    data: str | DataSource | None = None   # folder of CSV, or a mapping (kind, path, url, tables); empty = sample
+    profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data
     accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
     source: str = field(default="defaults", compare=False)
@@ -188,7 +220,8 @@ class Settings:
 
     @property
     def data_path(self) -> Path | None:
-        return self.resolve(self.data)
+        """The folder of CSV named by ``data: <folder>``; None for the sample or a ``data:`` mapping."""
+        return self.resolve(self.data) if isinstance(self.data, str) else None
 
 
 def _type_ok(value: Any, hint: Any) -> bool:
@@ -213,7 +246,7 @@ def _describe(hint: Any) -> str:
     names = {str: "text", float: "a number", int: "a whole number", bool: "true or false", type(None): "empty"}
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return " or ".join(_describe(h) for h in typing.get_args(hint))
-    if typing.get_origin(hint) is dict:
+    if typing.get_origin(hint) is dict or dataclasses.is_dataclass(hint):
         return "a mapping"
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 
@@ -231,7 +264,10 @@ def _build(cls: type, raw: Any, path: str, source: str, problems: list[Problem])
             problems.append(Problem(source, f"unknown key '{where}' (known: {', '.join(fields)})"))
             continue
         hint = hints[key]
-        if dataclasses.is_dataclass(hint):
+        nested = [h for h in typing.get_args(hint) if dataclasses.is_dataclass(h)]
+        if nested and isinstance(value, dict):  # e.g. data: a folder name, or a mapping
+            values[key] = _build(nested[0], value, where, source, problems)
+        elif dataclasses.is_dataclass(hint):
             values[key] = _build(hint, value if value is not None else {}, where, source, problems)
         elif isinstance(hint, type) and hint is dict or typing.get_origin(hint) is dict:
             value = {} if value is None else value
@@ -299,6 +335,25 @@ def _validate_depth(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _validate_roi(settings: Settings) -> list[Problem]:
+    """Ranges for the KAM ROI page."""
+    roi, src = settings.roi, settings.source
+    rules = [
+        (1 <= roi.window_quarters <= 8, "'roi.window_quarters' must be between 1 and 8", roi.window_quarters),
+        (0 < roi.discount_rate <= 1, "'roi.discount_rate' must be above 0 and at most 1", roi.discount_rate),
+        (roi.match in ROI_MATCHES, f"'roi.match' must be one of {', '.join(ROI_MATCHES)}", roi.match),
+        (1 <= roi.size_bands <= 10, "'roi.size_bands' must be between 1 and 10", roi.size_bands),
+        (roi.min_peers >= 1, "'roi.min_peers' must be at least 1", roi.min_peers),
+        (roi.programme_cost in ROI_COST_BASES, f"'roi.programme_cost' must be one of {', '.join(ROI_COST_BASES)}",
+         roi.programme_cost),
+        (1 <= roi.history_quarters <= 20, "'roi.history_quarters' must be between 1 and 20", roi.history_quarters),
+        (0 <= roi.min_key_accounts <= roi.max_key_accounts,
+         "'roi' guideline must satisfy 0 <= min_key_accounts <= max_key_accounts",
+         f"min_key_accounts={roi.min_key_accounts}, max_key_accounts={roi.max_key_accounts}"),
+    ]
+    return [Problem(src, message, value=value) for ok, message, value in rules if not ok]
+
+
 def _validate_growth_whitespace_health(settings: Settings) -> list[Problem]:
     """Ranges for forecast, whitespace and health."""
     problems: list[Problem] = []
@@ -327,10 +382,43 @@ def _validate_growth_whitespace_health(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _validate_data(settings: Settings) -> list[Problem]:
+    """A ``data:`` mapping names a kind and where that kind of source is."""
+    from .data.sources import KINDS, mask_url
+
+    problems: list[Problem] = []
+    src, data = settings.source, settings.data
+    if isinstance(data, DataSource):
+        if data.kind not in KINDS:
+            problems.append(Problem(src, f"'data.kind' must be one of {', '.join(KINDS)}", value=data.kind))
+        elif data.kind == "sql":
+            if not data.url:
+                problems.append(Problem(src, "'data.url' is required for kind sql "
+                                             "(a SQLAlchemy URL such as postgresql+psycopg://user@host/db)"))
+            if data.path:
+                problems.append(Problem(src, "'data.path' is not used by kind sql; give 'data.url'"))
+        else:
+            if not data.path:
+                what = "a workbook" if data.kind == "excel" else "a folder"
+                problems.append(Problem(src, f"'data.path' is required for kind {data.kind} ({what})"))
+            if data.url:
+                problems.append(Problem(src, f"'data.url' is only for kind sql, not {data.kind}",
+                                        value=mask_url(data.url)))
+        for name, target in data.tables.items():
+            if not str(target).strip():
+                problems.append(Problem(src, f"'data.tables.{name}' is empty"))
+    if isinstance(settings.profile, str) and not settings.profile.strip():
+        problems.append(Problem(src, "'profile' is empty; give a YAML file or leave it out"))
+    if settings.profile is not None and settings.data is None:
+        problems.append(Problem(src, "'profile' needs 'data': the export the profile maps"))
+    return problems
+
+
 def validate(settings: Settings) -> list[Problem]:
     """Rules that span keys: weights, cut-offs, page size, quarter."""
     problems: list[Problem] = []
     src = settings.source
+    problems += _validate_data(settings)
     sel = settings.selection
     _check_weights(sel.criteria, DERIVED_CRITERIA + ANALYST_CRITERIA, "selection.criteria", src, problems, 3, 5)
     _check_weights(settings.matrix.attractiveness, ATTRACTIVENESS_FACTORS, "matrix.attractiveness", src, problems, 1, 5)
@@ -366,6 +454,7 @@ def validate(settings: Settings) -> list[Problem]:
         problems.append(Problem(src, "'company.logo' file does not exist", value=str(settings.resolve(company.logo))))
     problems += _validate_depth(settings)
     problems += _validate_growth_whitespace_health(settings)
+    problems += _validate_roi(settings)
     if settings.report.page_size not in ("A4", "Letter"):
         problems.append(Problem(src, "'report.page_size' must be A4 or Letter", value=settings.report.page_size))
     if settings.quarter is not None:
@@ -406,5 +495,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 
 def settings_dict(settings: Settings) -> dict[str, Any]:
-    """Plain data for the manifest."""
-    return dataclasses.asdict(settings)
+    """Plain data for the manifest; a database password is shown as ***."""
+    out = dataclasses.asdict(settings)
+    if isinstance(out.get("data"), dict) and out["data"].get("url"):
+        from .data.sources import mask_url
+
+        out["data"]["url"] = mask_url(out["data"]["url"])
+    return out

@@ -58,3 +58,7 @@ class ConfigError(ProblemsError):
 
 class BuildError(KamError):
     """The build could not start or could not finish writing its output."""
+
+
+class BuildBusy(BuildError):
+    """Another build holds the output folder."""

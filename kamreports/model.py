@@ -16,7 +16,7 @@ from .analytics.metrics import account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest
 from .analytics.selection import abc_classes, assign_tiers, pareto_curve, score_accounts, select_key_accounts, top_share
 from .config import Settings, load_settings
-from .data import Dataset, load_dataset
+from .data import Dataset, data_fingerprint, load_data
 from .data.plans import PlanInputs, load_plan
 from .errors import ConfigError, Problem
 from .periods import latest_complete_quarter, parse_quarter, quarters_of
@@ -155,16 +155,21 @@ def _private_copy(portfolio: Portfolio) -> Portfolio:
 
 def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
                    quarter: str | None = None) -> Portfolio:
-    """Load settings and data (the sample company when neither names a folder) and compute.
+    """Load settings and data and compute. ``data`` (a CSV or Parquet folder, or an Excel workbook)
+    overrides where the settings' data is read from; the settings' profile still applies. With
+    neither, the sample company.
 
-    A warm kernel runs many notebooks on the same inputs, so the result is
-    cached for as long as the files it came from are unchanged.
+    A warm kernel runs many notebooks on the same inputs, so the result is cached for as long as
+    the files it came from (data, profile, settings) are unchanged; a database is read once.
     """
     settings = load_settings(config)
-    source = data if data not in (None, "") else settings.data_path
-    key = (_fingerprint(source), _fingerprint(config), quarter)
+    key = (data_fingerprint(settings, data), _fingerprint(config), quarter)
     if key not in _PORTFOLIOS:
         if len(_PORTFOLIOS) >= 4:
             _PORTFOLIOS.clear()
-        _PORTFOLIOS[key] = build_portfolio(load_dataset(source), settings, quarter)
-    return _private_copy(_PORTFOLIOS[key])
+        _PORTFOLIOS[key] = build_portfolio(load_data(settings, data), settings, quarter)
+    cached = _PORTFOLIOS[key]
+    portfolio = _private_copy(cached)
+    portfolio.dataset.quality = cached.dataset.quality.copy()  # the data-quality report and notes
+    portfolio.dataset.notes = cached.dataset.notes
+    return portfolio

@@ -167,7 +167,9 @@ def test_bad_data_exits_2_naming_file_row_column_and_builds_nothing(tmp_path, ca
     assert code == 2
     assert "revenue.csv" in err and "row 6" in err and "'date'" in err and "31/02/2026" in err
     assert "Traceback" not in err
-    assert not out.exists() or not any(out.iterdir())
+    assert not (out / "2026Q3").exists() and not list(out.glob(".staging-*"))
+    log = next((out / "logs").glob("build-*.log")).read_text()
+    assert "revenue.csv" in log and "31/02/2026" in log  # the unattended run's log says why it stopped
 
 
 def test_sample_command_writes_loadable_tables(tmp_path):

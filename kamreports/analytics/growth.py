@@ -43,9 +43,9 @@ def _first_quarters(quarterly: pd.DataFrame, quarter: str) -> pd.Series:
     """Account -> index (Period ordinal) of its first quarter with revenue, up to ``quarter``."""
     if quarterly.empty:
         return pd.Series(dtype="int64")
-    ordinal = quarterly["quarter"].map(lambda q: parse_quarter(q).ordinal)
-    live = quarterly[(quarterly["revenue"].astype("float64") > 0) & (ordinal <= parse_quarter(quarter).ordinal)]
-    first = ordinal[live.index].groupby(live["account_id"].astype(str)).min()
+    ordinal = np.array([parse_quarter(q).ordinal for q in quarterly["quarter"]], dtype="int64")
+    live = (quarterly["revenue"].astype("float64").to_numpy() > 0) & (ordinal <= parse_quarter(quarter).ordinal)
+    first = pd.Series(ordinal[live]).groupby(quarterly["account_id"].astype(str).to_numpy()[live]).min()
     first.index.name = "account_id"
     return first.sort_index()
 
@@ -160,7 +160,7 @@ def year_forecast(quarterly: pd.DataFrame, targets: pd.DataFrame, quarter: str, 
 
     recent = window[-run_rate_quarters:]
     used = in_history[recent].sum(axis=1)
-    out["run_rate"] = rev[recent].where(in_history[recent]).sum(axis=1) / used
+    out["run_rate"] = rev[recent].sum(axis=1) / used     # revenue before the first quarter is zero anyway
     out["run_rate_quarters"] = used.astype(int)
     out["remaining_quarters"] = 4 - done
     out["forecast_remaining"] = out["remaining_quarters"] * out["run_rate"]

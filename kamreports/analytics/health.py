@@ -52,7 +52,7 @@ def stakeholder_stats(stakeholders: pd.DataFrame, index: pd.Index, quarter: str,
     account with no contacts it is 4 (see the module doc), where stakeholder_risks gives one line.
     """
     as_of = pd.Timestamp(quarter_end(quarter))
-    sh = stakeholders[stakeholders["account_id"].astype(str).isin(set(index.astype(str)))]
+    sh = stakeholders[stakeholders["account_id"].astype(str).isin(set(index.astype(str)))].reset_index(drop=True)
     account = sh["account_id"].astype(str)
     last = pd.to_datetime(sh["last_contact"])
     days = (as_of - last).dt.days

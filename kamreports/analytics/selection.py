@@ -11,6 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..formatting import money
+
 MISSING_SCORE = 5.5   # mid-point of the 1-10 scale, used when a criterion cannot be scored
 
 # The summary column each derived criterion is ranked on.
@@ -170,8 +172,6 @@ def promotion_candidates(summary: pd.DataFrame, growth: float = 0.20, potential_
     has no growth rate, and an account without a wallet estimate has no potential score: neither
     qualifies on that figure. Accounts the team excluded from the key list are left out.
     """
-    from ..formatting import money
-
     exclude = exclude or {}
     potential = rank_score(summary["whitespace_value"])
     rows = {}

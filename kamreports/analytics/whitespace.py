@@ -160,8 +160,10 @@ def whitespace_estimates(matrix: pd.DataFrame, groups: pd.Series | None = None,
 
 
 def _reason(row: pd.Series, lapsed: str | float, fmt_money: Callable[[object], str]) -> str:
-    who = "buyers" if row["peer_scope"] == "all buyers" else f"buyers in {row['peer_scope']}"
-    text = (f"{row['peers']} {who} spend a median {row['peer_share']:.0%} of their spend on it; "
+    n = int(row["peers"])
+    scope = "" if row["peer_scope"] in ("all", "all buyers") else f" in {row['peer_scope']}"
+    who = f"1 buyer{scope} spends" if n == 1 else f"{n} buyers{scope} spend"
+    text = (f"{who} a median {row['peer_share']:.0%} of their revenue with us on it: "
             f"{row['peer_share']:.0%} × {fmt_money(row['account_revenue_t4q'])} = {fmt_money(row['estimate'])} a year.")
     if isinstance(lapsed, str):
         text = f"Lapsed: last bought in {lapsed}. " + text

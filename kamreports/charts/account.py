@@ -84,7 +84,8 @@ def year_forecast_chart(path: pd.DataFrame, annual_target: float | None = None, 
                             path["cumulative_high"].to_numpy(dtype=float)[ahead], color=SKY, alpha=0.45,
                             linewidth=0, label="Forecast range", zorder=1)
             ax.plot(ahead, cum[ahead], color=NAVY, linewidth=2, linestyle="--", marker="o", markersize=5,
-                    markerfacecolor="white", label="Cumulative forecast", zorder=4)
+                    markerfacecolor="white", markevery=list(range(1, len(ahead))), label="Cumulative forecast",
+                    zorder=3.5)
         fmt = money_axis(currency)
         end_low, end_high = float(path["cumulative_low"].iloc[-1]), float(path["cumulative_high"].iloc[-1])
         label = f"{'Forecast' if (~actual).any() else 'Actual'} {fmt(cum[-1], 0)}"

@@ -1,6 +1,8 @@
 """Portfolio charts: Pareto curve and the KAM matrix."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -32,73 +34,84 @@ def pareto(curve: pd.DataFrame, top_share: float, title: str = "Revenue concentr
     return fig
 
 
-def _segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
-    """Distance from point p to the segment a-b."""
-    vx, vy = bx - ax, by - ay
-    length2 = vx * vx + vy * vy
-    t = 0.0 if length2 == 0 else min(1.0, max(0.0, ((px - ax) * vx + (py - ay) * vy) / length2))
-    return float(np.hypot(px - ax - t * vx, py - ay - t * vy))
+_DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (0.71, 0.71), (-0.71, 0.71), (0.71, -0.71),
+                        (-0.71, -0.71), (0.92, 0.38), (-0.92, 0.38), (0.92, -0.38), (-0.92, -0.38),
+                        (0.38, 0.92), (-0.38, 0.92), (0.38, -0.92), (-0.38, -0.92)])
+_RINGS = (1.5, 9.0, 18.0, 30.0, 45.0)   # gap in points between a bubble's edge and its label; beyond the first, a leader
+
+
+def _overlap_area(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Pairwise intersection areas: boxes (k, 4) against others (m, 4), as (k, m); boxes are x0, y0, x1, y1."""
+    if len(others) == 0:
+        return np.zeros((len(boxes), 0))
+    w = np.minimum(boxes[:, None, 2], others[None, :, 2]) - np.maximum(boxes[:, None, 0], others[None, :, 0])
+    h = np.minimum(boxes[:, None, 3], others[None, :, 3]) - np.maximum(boxes[:, None, 1], others[None, :, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
+def _segment_distances(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distance from each point (m, 2) to each segment start-end (k, 2), as (k, m)."""
+    v = ends - starts
+    length2 = np.maximum((v ** 2).sum(axis=1), 1e-12)
+    rel = points[None, :, :] - starts[:, None, :]
+    t = np.clip((rel * v[:, None, :]).sum(axis=2) / length2[:, None], 0, 1)
+    nearest = starts[:, None, :] + t[..., None] * v[:, None, :]
+    return np.hypot(*(points[None, :, :] - nearest).transpose(2, 0, 1))
 
 
 def _label_positions(centres: np.ndarray, radii: np.ndarray, sizes: list[tuple[float, float]],
-                     bounds: tuple[float, float, float, float], obstacles: list[tuple[float, float, float, float]]
-                     ) -> list[tuple[float, float, bool]]:
-    """Greedy label placement in points: for each bubble in order, the first spot around it (then
-    further out, with a leader line) whose box overlaps no placed label, no other bubble and no
-    obstacle, within ``bounds``. Returns offsets (dx, dy) from the centre and whether to draw a leader."""
-    placed: list[tuple[float, float, float, float]] = list(obstacles)
+                     bounds: tuple[float, float, float, float], obstacles: list[tuple[float, float, float, float]],
+                     count: int | None = None) -> list[tuple[float, float, bool]]:
+    """Greedy label placement, in points. Each bubble in turn (largest revenue first) takes the cheapest
+    spot around it: touching a placed label or an obstacle is all but forbidden, covering another
+    bubble costs its area, a label next to a bubble must be nearer its own than any other, a leader line
+    (the outer rings) must not cross another bubble, and further out costs a little more.
+    Only the first ``count`` bubbles (default all) get a label; every bubble is an obstacle.
+    Returns the offset (dx, dy) of each label from its bubble's centre and whether it needs a leader."""
+    placed = np.array(obstacles, dtype=float).reshape(-1, 4)
     x0, y0, x1, y1 = bounds
-    directions = [(1, 0), (-1, 0), (0, 1), (0, -1), (0.71, 0.71), (-0.71, 0.71), (0.71, -0.71), (-0.71, -0.71),
-                  (0.92, 0.38), (-0.92, 0.38), (0.92, -0.38), (-0.92, -0.38), (0.38, 0.92), (-0.38, 0.92),
-                  (0.38, -0.92), (-0.38, -0.92)]
+    n = len(centres)
+    bubble_boxes = np.column_stack([centres - radii[:, None], centres + radii[:, None]]) if n else np.zeros((0, 4))
     result = []
+    for i in range(n if count is None else min(count, n)):
+        cx, cy = centres[i]
+        r = radii[i]
+        w, h = sizes[i]
+        others = np.arange(n) != i
+        gaps = np.repeat(_RINGS, len(_DIRECTIONS))
+        units = np.tile(_DIRECTIONS, (len(_RINGS), 1))
+        rings = np.repeat(np.arange(len(_RINGS)), len(_DIRECTIONS))
+        dx, dy = units[:, 0] * (r + gaps), units[:, 1] * (r + gaps)
+        # the box hangs off the side facing away from the bubble
+        left = cx + dx - np.where(dx > 0.1, 0, np.where(dx < -0.1, w, w / 2))
+        bottom = cy + dy - np.where(dy > 0.1, 0, np.where(dy < -0.1, h, h / 2))
+        boxes = np.column_stack([left, bottom, left + w, bottom + h])
 
-    def box(cx: float, cy: float, w: float, h: float, dx: float, dy: float) -> tuple[float, float, float, float]:
-        # anchor the box on the side facing away from the bubble
-        left = cx + dx - (0 if dx > 0.1 else w if dx < -0.1 else w / 2)
-        bottom = cy + dy - (0 if dy > 0.1 else h if dy < -0.1 else h / 2)
-        return left, bottom, left + w, bottom + h
-
-    def overlap(a, b) -> float:
-        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-    for i, ((cx, cy), r, (w, h)) in enumerate(zip(centres, radii, sizes)):
-        best, best_cost = None, float("inf")
-        for ring, gap in enumerate((1.5, 9.0, 18.0)):
-            for ux, uy in directions:
-                dx, dy = ux * (r + gap), uy * (r + gap)
-                b = box(cx, cy, w, h, dx, dy)
-                cost = sum(overlap(b, o) for o in placed)
-                cost += sum(overlap(b, (ox - orad, oy - orad, ox + orad, oy + orad)) * 0.5
-                            for j, ((ox, oy), orad) in enumerate(zip(centres, radii)) if j != i)
-                # a leader line must not cross another bubble
-                if ring > 0:
-                    ex, ey = cx + ux * r, cy + uy * r
-                    tx, ty = cx + dx, cy + dy
-                    for j, ((ox, oy), orad) in enumerate(zip(centres, radii)):
-                        if j != i and _segment_distance(ox, oy, ex, ey, tx, ty) < orad + 1.5:
-                            cost += 80.0
-                # without a leader line, a number must sit clearly nearer its own bubble than any other
-                if ring == 0:
-                    mx, my = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-                    own = np.hypot(mx - cx, my - cy) - r
-                    cost += 60.0 * sum(1 for j, ((ox, oy), orad) in enumerate(zip(centres, radii))
-                                       if j != i and np.hypot(mx - ox, my - oy) - orad < own + 4.0)
-                outside = (max(0, x0 - b[0]) + max(0, b[2] - x1) + max(0, y0 - b[1]) + max(0, b[3] - y1))
-                cost += outside * 1000 + ring * 2.0
-                if cost < best_cost:
-                    best, best_cost = (dx, dy, ring > 0, b), cost
-            if best_cost <= ring * 2.0 + 1e-9:
-                break
-        dx, dy, leader, b = best
-        placed.append(b)
-        result.append((dx, dy, leader))
+        hits = _overlap_area(boxes, placed)
+        cost = (hits + 1000.0 * (hits > 0)).sum(axis=1)
+        cost += 0.5 * _overlap_area(boxes, bubble_boxes[others]).sum(axis=1)
+        middle = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2])
+        if others.any():
+            own = np.hypot(middle[:, 0] - cx, middle[:, 1] - cy) - r
+            to_other = np.hypot(middle[:, None, 0] - centres[None, others, 0],
+                                middle[:, None, 1] - centres[None, others, 1]) - radii[None, others]
+            ambiguous = (to_other < own[:, None] + 4.0).sum(axis=1)
+            edge = np.column_stack([cx + units[:, 0] * r, cy + units[:, 1] * r])
+            anchor = np.column_stack([cx + dx, cy + dy])
+            crossed = (_segment_distances(centres[others], edge, anchor) < radii[None, others] + 1.5).sum(axis=1)
+            cost += np.where(rings == 0, 60.0 * ambiguous, 80.0 * crossed)
+        outside = (np.clip(x0 - boxes[:, 0], 0, None) + np.clip(boxes[:, 2] - x1, 0, None)
+                   + np.clip(y0 - boxes[:, 1], 0, None) + np.clip(boxes[:, 3] - y1, 0, None))
+        cost += outside * 1000.0 + rings * 2.0
+        best = int(np.argmin(cost))        # first of equal costs: the inner ring, the preferred direction
+        placed = np.vstack([placed, boxes[best]])
+        result.append((float(dx[best]), float(dy[best]), bool(rings[best] > 0)))
     return result
 
 
 def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "name",
                title: str = "KAM portfolio matrix", previous: pd.DataFrame | None = None,
-               previous_label: str | None = None, min_shift: float = 0.3) -> Figure:
+               previous_label: str | None = None, min_shift: float = 0.3, max_labels: int = 30) -> Figure:
     """Attractiveness (y) against relationship strength (x), bubble size = revenue potential.
 
     Strength grows to the left, as in McDonald & Woodburn's matrix, so the Strategic quadrant sits
@@ -107,7 +120,8 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
     cluster. With ``previous`` (the matrix of an earlier quarter, indexed like ``points``, with
     ``attractiveness`` and ``strength``) a thin grey arrow runs from the earlier position to the
     current one for each account that moved at least ``min_shift`` or changed quadrant; the key
-    names the earlier quadrant of those that changed.
+    names the earlier quadrant of those that changed. Beyond ``max_labels`` accounts the smaller ones
+    are drawn but not numbered, and the key says how many.
     """
     if "revenue_t4q" in points:
         points = points.sort_values("revenue_t4q", ascending=False, kind="mergesort")
@@ -180,13 +194,15 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
                 px, py = ax0 + (ax1 - ax0) * t, ay0 + (ay1 - ay0) * t
                 segment_boxes.append((px - 1.5, py - 1.5, px + 1.5, py + 1.5))
         fontsize = 7.0
-        labels = [str(i) for i in range(1, n + 1)]
+        numbered = min(n, max_labels)
+        labels = [str(i) for i in range(1, numbered + 1)]
         label_sizes = [(0.62 * fontsize * len(t) + 1.0, fontsize + 1.0) for t in labels]
         bbox = ax.get_window_extent()
         bounds = (bbox.x0 * to_pt, bbox.y0 * to_pt, bbox.x1 * to_pt, bbox.y1 * to_pt)
         obstacles = [tuple(np.array(t.get_window_extent().extents) * to_pt) for t in corner_texts] + segment_boxes
         for (dx, dy, leader), text, x, y, radius in zip(
-                _label_positions(centres, radii, label_sizes, bounds, obstacles), labels, strength, attract, radii):
+                _label_positions(centres, radii, label_sizes, bounds, obstacles, numbered), labels, strength,
+                attract, radii):
             ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
                         fontweight="bold", color="#222222", zorder=4,
                         ha="left" if dx > 0.1 else "right" if dx < -0.1 else "center",
@@ -194,25 +210,32 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
                         arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.5,
                                     "shrinkA": 0.5, "shrinkB": radius} if leader else None)
 
-        # The key: number, name (and the earlier quadrant of accounts that changed).
-        key_size = 7.0 if n <= 24 else max(4.5, 7.0 * 24 / n)
-        line = key_size * 1.45 / 72 / (fig.get_figheight() * key_ax.get_position().height)
+        # The key: number, name (and the earlier quadrant of accounts that changed), in a font that fits.
+        notes = ["Numbers: largest revenue first."]
+        if n > numbered:
+            notes.append(f"Not numbered: {n - numbered} smaller accounts.")
+        notes.append("Bubble area: revenue potential.")
+        if previous is not None:
+            notes.append(f"Grey arrows: move since {previous_label or 'the previous quarter'}.")
+        height_pt = fig.get_figheight() * key_ax.get_position().height * 72
+        lines = numbered + sum(1 for a in list(points.index[:numbered]) if a in moved_from)
+        note_lines = sum(len(textwrap.wrap(note, 30)) for note in notes)
+        key_size = min(7.0, (height_pt - 6.5 * 1.4 * (note_lines + 1)) / max(lines, 1) / 1.45)
+        line = key_size * 1.45 / height_pt
         y = 1.0
-        for i, (account, row) in enumerate(points.iterrows(), start=1):
+        for i, (account, row) in enumerate(points.iloc[:numbered].iterrows(), start=1):
             name = str(row[label_column]) if label_column in points else str(account)
             name = name if len(name) <= 24 else name[:23] + "…"
             key_ax.text(0.0, y, f"{i}", fontsize=key_size, fontweight="bold", ha="right", va="top",
-                        transform=key_ax.transAxes, color="#222222")
+                        transform=key_ax.transAxes, color="#222222", in_layout=False)
             key_ax.text(0.06, y, name, fontsize=key_size, ha="left", va="top", transform=key_ax.transAxes,
-                        color="#222222")
+                        color="#222222", in_layout=False)
             y -= line
             if account in moved_from:
                 key_ax.text(0.06, y, f"was {moved_from[account]}", fontsize=key_size - 1, ha="left", va="top",
-                            transform=key_ax.transAxes, color="#666666", style="italic")
+                            transform=key_ax.transAxes, color="#666666", style="italic", in_layout=False)
                 y -= line
-        notes = ["Numbers: largest revenue first.", "Bubble area: revenue potential."]
-        if previous is not None:
-            notes.append(f"Grey arrows: move since {previous_label or 'the previous quarter'}.")
+        notes = [wrapped for note in notes for wrapped in textwrap.wrap(note, 30)]
         key_ax.text(-0.08, 0.0, "\n".join(notes), fontsize=6.5, ha="left", va="bottom", transform=key_ax.transAxes,
-                    color="#555555", linespacing=1.4, wrap=True)
+                    color="#555555", linespacing=1.4, in_layout=False)
     return fig

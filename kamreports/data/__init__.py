@@ -1,11 +1,24 @@
-"""Data in: canonical schema, loaders, validation, the sample company."""
+"""Data in: canonical schema, sources, profiles, loaders, validation, the sample company.
+
+The entry point is :func:`load_data`: the settings' ``data`` (a folder of CSV, or a
+mapping naming a CSV folder, Excel workbook, Parquet folder or SQL database) read
+through the settings' ``profile`` when the data is an export rather than the
+canonical tables, or the sample company when no data is named.
+"""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .dataset import Dataset
-from .loaders import load_folder, write_folder
+from .loaders import load_folder, tables_from_frames, write_folder
 from .sample import SampleSpec, sample_dataset
+from .schema import TABLES
+from .sources import CsvSource, SourceRef, TableSource, infer_kind, mask_url, open_source
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .profiles import Profile
 
 
 def load_dataset(data: str | Path | None = None) -> Dataset:
@@ -15,4 +28,98 @@ def load_dataset(data: str | Path | None = None) -> Dataset:
     return load_folder(data)
 
 
-__all__ = ["Dataset", "SampleSpec", "load_dataset", "load_folder", "sample_dataset", "write_folder"]
+def source_for(settings: Settings, data: str | Path | None = None) -> TableSource | None:
+    """Where to read: ``data`` (a CSV or Parquet folder, or an Excel workbook) when given, else the
+    settings' ``data``; None for the sample company. Nothing is read or connected yet."""
+    from ..config import DataSource
+
+    if data not in (None, ""):
+        path = Path(data)
+        return open_source(infer_kind(path), path, where=str(path))
+    spec = settings.data
+    if spec is None:
+        return None
+    if not isinstance(spec, DataSource):
+        return CsvSource(settings.data_path)  # type: ignore[arg-type]
+    path = settings.resolve(spec.path) if spec.path else None
+    return open_source(spec.kind, path, spec.url, spec.tables, spec.encoding, where=settings.source)
+
+
+def profile_for(settings: Settings) -> Profile | None:
+    """The settings' column-mapping profile, loaded and checked; None when the data is canonical."""
+    from .profiles import load_profile
+
+    if settings.profile is None:
+        return None
+    if isinstance(settings.profile, dict):
+        return load_profile(settings.profile, f"{settings.source} (profile)")
+    return load_profile(settings.resolve(settings.profile), str(settings.resolve(settings.profile)))
+
+
+def read_tables(source: TableSource, profile: Profile | None = None) -> Dataset:
+    """The canonical tables from ``source``: through ``profile``, or read as they are."""
+    if profile is not None:
+        from .profiles import apply_profile
+
+        return apply_profile(profile, source)
+    if isinstance(source, CsvSource) and not source.tables and source.encoding == "utf-8-sig":
+        return load_folder(source.folder)
+    raw = {}
+    for name in TABLES:
+        frame = source.read(name)
+        if frame is not None:
+            raw[name] = frame
+    return tables_from_frames(raw, {name: source.where(name) for name in TABLES}, origin=source.describe())
+
+
+def load_data(settings: Settings | None = None, data: str | Path | None = None) -> Dataset:
+    """The canonical tables the settings name (``data`` overrides where they are read from)."""
+    from ..config import Settings
+
+    settings = settings or Settings()
+    profile = profile_for(settings)
+    source = source_for(settings, data)
+    if source is None:
+        return sample_dataset()
+    try:
+        return read_tables(source, profile)
+    finally:
+        source.close()
+
+
+def load_for_build(settings: Settings, data: str | Path | None = None) -> tuple[Dataset, Path | SourceRef | None]:
+    """The dataset, and what the build records as its location (manifest ``inputs.data``) and passes to
+    the notebooks: the folder or workbook path, or for a ``data:`` mapping a :class:`SourceRef` (masked
+    description; notebooks re-read such a source from the settings file)."""
+    from ..config import DataSource
+
+    dataset = load_data(settings, data)
+    if data not in (None, ""):
+        return dataset, Path(data)
+    if isinstance(settings.data, DataSource):
+        return dataset, SourceRef(dataset.source)
+    return dataset, settings.data_path
+
+
+def data_fingerprint(settings: Settings, data: str | Path | None = None) -> tuple | None:
+    """What identifies the data cheaply (files' names, sizes and times; a database by its masked URL
+    and tables, so it is read once per process), with the profile's."""
+    source = source_for(settings, data)
+    if source is None:
+        return None
+    profile: object = None
+    if isinstance(settings.profile, dict):
+        profile = repr(settings.profile)
+    elif settings.profile:
+        path = settings.resolve(settings.profile)
+        try:
+            stat = path.stat()  # type: ignore[union-attr]
+            profile = (str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            profile = str(path)
+    return (source.fingerprint(), profile)
+
+
+__all__ = ["Dataset", "SampleSpec", "SourceRef", "data_fingerprint", "load_data", "load_dataset", "load_folder",
+           "load_for_build", "mask_url", "profile_for", "read_tables", "sample_dataset", "source_for",
+           "write_folder"]

@@ -1,15 +1,30 @@
 """A loaded, validated set of canonical tables."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from .schema import TABLES
 
 
+QUALITY_COLUMNS = ("step", "table", "what", "count", "detail")
+
+
 def empty_table(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES[name].column_names})
+    """An absent table: no rows, its columns typed exactly as a loaded table's are (dates, numbers),
+    so analyses run on it unchanged and find nothing."""
+    from .validate import coerce_column
+
+    empty = pd.Series([], dtype="string")
+    return pd.DataFrame({c.name: coerce_column(replace(c, nullable=True), empty, name, []) for c in TABLES[name].columns})
+
+
+def quality_frame(rows: list[dict] | None = None) -> pd.DataFrame:
+    """The data-quality report: one row per thing a profile normalised, dropped, filled or derived."""
+    frame = pd.DataFrame(rows or [], columns=list(QUALITY_COLUMNS))
+    return frame.astype({"step": "object", "table": "object", "what": "object", "count": "int64",
+                         "detail": "object"})
 
 
 @dataclass
@@ -27,6 +42,11 @@ class Dataset:
     feedback: pd.DataFrame = field(default_factory=lambda: empty_table("feedback"))
     present: frozenset[str] = frozenset(TABLES)
     source: str = ""
+    # What a column-mapping profile did to the export (see data/profiles.py): step, table, what,
+    # count, detail. Empty for canonical tables read as they are.
+    quality: pd.DataFrame = field(default_factory=quality_frame)
+    # Statements about how the tables were made (e.g. how targets were derived), for the reader.
+    notes: tuple[str, ...] = ()
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)

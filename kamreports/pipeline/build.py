@@ -7,6 +7,7 @@ never leaves a half-written quarter and never destroys the previous one.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from ..errors import BuildError, ConfigError, Problem
 from ..model import Portfolio, build_portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html, logo_data_uri, monogram_data_uri
+from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
 from .jobs import NOTEBOOKS_DIR, Job, JobResult, Worker, _init_worker, _run_in_worker
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,10 @@ class BuildOptions:
     workers: int = 0               # 0: one per core
     timeout: int | None = 600      # seconds a cell may run
     book: bool = True
+    force: bool = False            # rebuild every pack even if its inputs are unchanged
+    retry_failed: bool = False     # rebuild only the packs that failed last time
+    wait: bool = False             # queue behind a running build instead of refusing
+    notebooks: Path | None = None  # a folder with the team's own account_plan/portfolio_review notebooks
 
 
 @dataclass
@@ -53,6 +59,8 @@ class BuildReport:
     book: Path | None
     seconds: float
     manifest: dict = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+    up_to_date: bool = False
 
     @property
     def failed(self) -> list[str]:
@@ -87,23 +95,23 @@ def inputs_hash(dataset: Dataset, settings: Settings) -> str:
 
 
 def plan_jobs(portfolio: Portfolio, account_ids: list[str], data: Path | None, config: Path | None,
-              short_hash: str) -> list[Job]:
+              notebooks: Path) -> list[Job]:
+    """One job per pack. Footers get each pack's own input hash later (see fingerprint_jobs)."""
     settings = portfolio.settings
     quarter = portfolio.quarter
     company = settings.company
     common = dict(quarter=quarter, data=str(data.resolve()) if data else None,
                   config=str(config.resolve()) if config else None)
     as_of = quarter_end(quarter).isoformat()
-    footer = f"Data as of {as_of} · inputs {short_hash}"
-    frame = dict(footer_note=footer, page_size=settings.report.page_size, primary_color=company.primary_color,
-                 accent_color=company.accent_color, extra_css=COVER_CSS)
+    frame = dict(footer_note=f"Data as of {as_of}", page_size=settings.report.page_size,
+                 primary_color=company.primary_color, accent_color=company.accent_color, extra_css=COVER_CSS)
     logo = brand_logo(settings)
 
     def cover(kind: str, title: str, meta: str, mark: str) -> str:
         return cover_html(company.name, logo, kind, title, quarter, meta, mark)
 
-    jobs = [Job("portfolio", "portfolio", "Portfolio review", "portfolio_review.ipynb", "portfolio", common,
-                title=f"{company.name} — Portfolio review {quarter}",
+    jobs = [Job("portfolio", "portfolio", "Portfolio review", str(notebooks / "portfolio_review.ipynb"),
+                "portfolio", common, title=f"{company.name} — Portfolio review {quarter}",
                 running_header=f"Portfolio review · {quarter} · Internal",
                 cover_html=cover("Portfolio review", "Key-account portfolio", f"Data as of {as_of}",
                                  "Internal — not for distribution outside the company"), **frame)]
@@ -112,13 +120,53 @@ def plan_jobs(portfolio: Portfolio, account_ids: list[str], data: Path | None, c
         row = portfolio.summary.loc[account_id]
         name = str(row["name"])
         owner = f" · Key-account manager: {row['owner']}" if pd.notna(row["owner"]) else ""
-        jobs.append(Job(account_id, "account", name, "account_plan.ipynb",
+        jobs.append(Job(account_id, "account", name, str(notebooks / "account_plan.ipynb"),
                         f"accounts/{slugify(f'{account_id}-{name}', used)}", dict(common, account_id=account_id),
                         title=f"{name} — Account plan {quarter}",
                         running_header=f"{name} · {quarter} · Confidential",
                         cover_html=cover("Account plan", name, f"Data as of {as_of}{owner}", "Confidential"),
                         **frame))
     return jobs
+
+
+def _per_account_hashes(dataset: Dataset) -> dict[str, pd.Series]:
+    """For each table, one hash per account of all its rows (order-independent), in one pass."""
+    out = {}
+    for name, frame in dataset.tables().items():
+        if "account_id" in frame.columns and not frame.empty and name != "accounts":
+            rows = pd.util.hash_pandas_object(frame, index=False)
+            out[name] = rows.groupby(frame["account_id"].to_numpy()).sum()
+    accounts = dataset.accounts
+    out["accounts"] = pd.Series(pd.util.hash_pandas_object(accounts, index=False).to_numpy(),
+                                index=accounts["account_id"].to_numpy())
+    return out
+
+
+def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict[str, dict[str, str]]:
+    """Each pack's inputs, hashed by kind, so the manifest can say which one changed.
+
+    An account's pack depends on its own rows in every table, its computed
+    figures (which include portfolio-relative scores), its plan file, the
+    notebook, settings and code; the portfolio pack on all the data.
+    """
+    settings_hash = hash_bytes(json.dumps(settings_dict(portfolio.settings), sort_keys=True, default=str))
+    per_account = _per_account_hashes(portfolio.dataset)
+    figures = pd.util.hash_pandas_object(portfolio.summary, index=True)
+    plans = portfolio.settings.accounts_path
+    out: dict[str, dict[str, str]] = {}
+    for job in jobs:
+        notebook = Path(job.notebook)
+        parts = {"code": code_hash(), "notebook": hash_bytes(notebook.read_bytes()), "settings": settings_hash,
+                 "frame": hash_bytes(json.dumps([job.frame_metadata(), job.parameters, job.folder], sort_keys=True))}
+        if job.kind == "account":
+            parts["data"] = hash_bytes(*(f"{t}:{h.get(job.key, 0)}" for t, h in sorted(per_account.items())))
+            parts["figures"] = hash_bytes(str(figures.get(job.key)))
+            plan = plans / f"{job.key}.yaml"
+            parts["plan"] = hash_bytes(plan.read_bytes()) if plan.is_file() else "none"
+        else:
+            parts["portfolio"] = digest[:16]
+        out[job.key] = parts
+    return out
 
 
 def brand_logo(settings: Settings) -> str:
@@ -179,18 +227,60 @@ def _swap_into_place(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _pack_bodies(staging: Path, jobs: list[Job], results: dict[str, JobResult]) -> None:
+    """Bodies of reused packs, re-derived from their executed notebooks (fast: no execution)."""
+    import nbformat
+
+    from .render import Renderer
+
+    renderer = None
+    for job in jobs:
+        result = results[job.key]
+        if result.status == "built" and not result.body_html:
+            renderer = renderer or Renderer()
+            nb = nbformat.read(staging / job.folder / f"{Path(job.notebook).stem}.ipynb", as_version=4)
+            result.body_html = renderer.body_html(nb)
+
+
+def _decide(jobs: list[Job], prints: dict[str, dict[str, str]], previous: dict | None, final: Path,
+            options: BuildOptions) -> tuple[dict[str, str], dict[str, JobResult]]:
+    """Which packs to (re)build and why; the others are reused from the previous output."""
+    old = {p["key"]: p for p in (previous or {}).get("packs", [])}
+    todo: dict[str, str] = {}
+    reused: dict[str, JobResult] = {}
+    for job in jobs:
+        prev = old.get(job.key)
+        files = prev.get("files", []) if prev else []
+        present = bool(files) and all((final / f).is_file() for f in files) and prev.get("folder") == job.folder
+        reason = change_reason(prev.get("inputs") if prev else None, prints[job.key],
+                               prev.get("status") if prev else None, present)
+        if options.force:
+            reason = "forced (--force)"
+        elif options.retry_failed and prev is not None and prev.get("status") == "built" and present:
+            reason = None  # --retry-failed touches only what failed
+        if reason is None:
+            reused[job.key] = JobResult(job.key, "built", 0.0, pages=prev.get("pages", 0), files=files,
+                                        reason="unchanged: reused from the previous build")
+        else:
+            todo[job.key] = reason
+    return todo, reused
+
+
 def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | None = None,
           on_plan: Callable[[list[Job]], None] | None = None) -> BuildReport:
-    """Build every pack for the quarter. Raises on bad input before anything is written."""
-    from .pack import write_book, write_index, write_manifest
+    """Build the quarter's packs, reusing those whose inputs are unchanged.
+
+    Raises on bad input before anything is written. Holds a lock on the output
+    folder for the whole run.
+    """
+    from .pack import book_name, write_book, write_index, write_manifest
 
     started = time.perf_counter()
     settings = load_settings(options.config)
-    data_path = options.data or settings.data_path
-    dataset = load_dataset(data_path)
+    from ..data import load_for_build  # the settings' source (CSV, Excel, Parquet, SQL) through its profile
+    dataset, data_path = load_for_build(settings, options.data)
     portfolio = build_portfolio(dataset, settings, options.quarter)
     quarter = portfolio.quarter
-
     if options.accounts:
         unknown = [a for a in options.accounts if a not in portfolio.summary.index]
         if unknown:
@@ -199,43 +289,82 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
         account_ids = list(dict.fromkeys(options.accounts))
     else:
         account_ids = list(portfolio.key_accounts.index)
+    notebooks = (options.notebooks or NOTEBOOKS_DIR).resolve()
+    for name in ("account_plan.ipynb", "portfolio_review.ipynb"):
+        if not (notebooks / name).is_file():
+            raise ConfigError([Problem(str(notebooks), f"notebook {name} is missing")])
+    validate_plans(settings, account_ids)
 
     digest = inputs_hash(dataset, settings)
-    jobs = plan_jobs(portfolio, account_ids, data_path, options.config, digest[:8])
-    if on_plan:
-        on_plan(jobs)
+    jobs = plan_jobs(portfolio, account_ids, data_path, options.config, notebooks)
+    prints = fingerprint_jobs(jobs, portfolio, digest)
+    jobs = [dataclasses.replace(j, footer_note=f"{j.footer_note} · inputs {hash_bytes(*prints[j.key].values())[:8]}")
+            for j in jobs]
+    book_digest = hash_bytes(digest, *(json.dumps(prints[j.key], sort_keys=True) for j in jobs))
 
     output = options.output.resolve()
     try:
         output.mkdir(parents=True, exist_ok=True)
-        staging = output / f".staging-{quarter}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
     except OSError as exc:
-        raise BuildError(f"cannot write to the output folder {output}: {exc.strerror or exc}") from None
-
-    workers = options.workers or (os.cpu_count() or 1)
-    workers = max(1, min(workers, len(jobs)))
-    try:
-        results = run_jobs(jobs, staging, workers, options.timeout, progress or (lambda _j, _r: None))
-        book = None
-        built = [j for j in jobs if results[j.key].status == "built"]
-        if options.book and built:
-            book = write_book(staging, portfolio, built, results, brand_logo(settings))
-        for result in results.values():
-            result.body_html = ""  # held for the book only
-        seconds = time.perf_counter() - started
-        manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest, seconds,
-                                  _versions())
-        write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
+        raise BuildError(f"cannot create the output folder {output}: {exc.strerror or exc}") from None
+    with BuildLock(output, wait=options.wait):
+        for note in recover_interrupted(output):
+            log.warning(note)
         final = output / quarter
-        _swap_into_place(staging, final)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"writing the packs failed: {exc.strerror or exc} ({getattr(exc, 'filename', '')})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        previous = (read_manifest(final) if final.is_dir() else None) or {}
+        todo, reused = _decide(jobs, prints, previous, final, options)
+        book_file = final / book_name(quarter)
+        book_current = not options.book or (book_file.is_file() and previous.get("book_inputs") == book_digest)
+        if not todo and previous and previous.get("status") == "complete" and book_current:
+            log.info("everything is up to date in %s", final)
+            return BuildReport(quarter, final, reused, jobs, book_file if options.book else None,
+                               time.perf_counter() - started, previous, list(reused), up_to_date=True)
+        if on_plan:
+            on_plan([j for j in jobs if j.key in todo])
+        staging = output / f".staging-{quarter}-{os.getpid()}"
+        try:
+            staging.mkdir()
+            for key in reused:  # hard links: instant, and the previous files stay untouched
+                job = next(j for j in jobs if j.key == key)
+                shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
+            run = [j for j in jobs if j.key in todo]
+            workers = max(1, min(options.workers or (os.cpu_count() or 1), len(run) or 1))
+            results = dict(reused)
+            results.update(run_jobs(run, staging, workers, options.timeout, progress or (lambda _j, _r: None)))
+            for key, why in todo.items():
+                results[key].reason = why
+            book = None
+            built = [j for j in jobs if results[j.key].status == "built"]
+            if options.book and built:
+                _pack_bodies(staging, built, results)
+                book = write_book(staging, portfolio, built, results, brand_logo(settings))
+            for result in results.values():
+                result.body_html = ""  # held for the book only
+            seconds = time.perf_counter() - started
+            manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
+                                      seconds, _versions(), prints, book_digest)
+            write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
+            _swap_into_place(staging, final)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BuildError(f"writing the packs failed: {exc.strerror or exc} "
+                             f"({getattr(exc, 'filename', '') or output})") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return BuildReport(quarter, final, results, jobs, final / book.name if book else None,
-                       time.perf_counter() - started, manifest)
+                       time.perf_counter() - started, manifest, list(reused))
 
+
+def validate_plans(settings: Settings, account_ids: list[str]) -> None:
+    """Every selected account's plan file must load; all problems reported together."""
+    from ..data.plans import load_plan
+
+    problems: list[Problem] = []
+    for account_id in account_ids:
+        try:
+            load_plan(settings.accounts_path, account_id)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)

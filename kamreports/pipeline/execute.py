@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_core.utils import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _quiet_kernel_logs() -> None:
     # The "running over TCP without encryption" warning and papermill's chatter
     # are noise for a report run; real failures surface as NotebookFailed.
     for name in ("papermill", "traitlets", "jupyter_client", "nbclient"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 class WarmKernel:
@@ -63,38 +64,43 @@ class WarmKernel:
         _quiet_kernel_logs()
 
     def _start(self) -> None:
-        from jupyter_client.manager import KernelManager
+        # An async manager: nbclient polls its channels without blocking the event
+        # loop, which is what lets a cell timeout fire and a dead kernel be noticed.
+        from jupyter_client.manager import AsyncKernelManager
 
-        self._km = KernelManager(kernel_name=self.kernel_name)
+        self._km = AsyncKernelManager(kernel_name=self.kernel_name)
         env = dict(os.environ, PYTHONWARNINGS="ignore", MPLBACKEND="module://matplotlib_inline.backend_inline")
         # The kernel's own stderr carries only start-up chatter ("running over TCP without
         # encryption"); what a notebook prints arrives as outputs over the channels.
-        self._km.start_kernel(cwd=self.cwd, env=env, extra_arguments=["--HistoryManager.enabled=False"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run_sync(self._km.start_kernel)(cwd=self.cwd, env=env, extra_arguments=["--HistoryManager.enabled=False"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._uses = 0
 
     def _reset(self) -> None:
-        client = self._km.client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=self.startup_timeout)
-            reply = client.execute_interactive(RESET_CODE, store_history=False, timeout=30,
-                                               output_hook=lambda _msg: None)
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError("kernel reset failed")
-        finally:
-            client.stop_channels()
+        async def reset() -> None:
+            client = self._km.client()
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=self.startup_timeout)
+                reply = await client.execute_interactive(RESET_CODE, store_history=False, timeout=30,
+                                                         output_hook=lambda _msg: None)
+                if reply["content"].get("status") != "ok":
+                    raise RuntimeError("kernel reset failed")
+            finally:
+                client.stop_channels()
+
+        run_sync(reset)()
 
     def shutdown(self) -> None:
         if self._km is not None:
             try:
-                self._km.shutdown_kernel(now=True)
+                run_sync(self._km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001 - a dead kernel may not answer; it is gone either way
                 log.debug("kernel shutdown raised", exc_info=True)
         self._km = None
 
     def _ready(self) -> None:
-        if self._km is None or self._uses >= self.max_uses or not self._km.is_alive():
+        if self._km is None or self._uses >= self.max_uses or not run_sync(self._km.is_alive)():
             self.shutdown()
             self._start()
         elif self._uses:

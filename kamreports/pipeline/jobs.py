@@ -53,6 +53,7 @@ class JobResult:
     error: str | None = None
     failed_cell: str | None = None
     body_html: str = ""
+    reason: str = ""              # why it was (re)built or reused
 
 
 class Worker:

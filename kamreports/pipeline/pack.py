@@ -73,14 +73,15 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
 
 def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
                    book: Path | None, settings: Settings, data_path: Path | None, digest: str, seconds: float,
-                   versions: dict[str, str]) -> dict:
+                   versions: dict[str, str], prints: dict[str, dict[str, str]], book_digest: str) -> dict:
     summary = portfolio.summary
     entries = []
     for job in jobs:
         r = results[job.key]
         entry = {"key": job.key, "kind": job.kind, "name": job.name, "folder": job.folder, "status": r.status,
                  "seconds": round(r.seconds, 3), "execute_seconds": round(r.execute_seconds, 3),
-                 "render_seconds": round(r.render_seconds, 3), "pages": r.pages, "files": r.files}
+                 "render_seconds": round(r.render_seconds, 3), "pages": r.pages, "files": r.files,
+                 "reason": r.reason, "inputs": prints[job.key]}
         if job.kind == "account":
             entry["is_key"] = bool(summary.at[job.key, "is_key"])
         if r.error:
@@ -97,6 +98,7 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
         "versions": versions,
         "seconds": round(seconds, 2),
         "book": book.name if book else None,
+        "book_inputs": book_digest if book else None,
         "packs": entries,
     }
     _write_text_atomic(staging / "manifest.json", json.dumps(manifest, indent=2, default=str))
