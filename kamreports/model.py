@@ -56,6 +56,7 @@ class Portfolio:
     pareto: pd.DataFrame
     top20_share: float
     _plans: dict[str, PlanInputs] = field(default_factory=dict, repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def key_accounts(self) -> pd.DataFrame:
@@ -65,6 +66,16 @@ class Portfolio:
 
     def comparison(self) -> pd.DataFrame:
         return key_vs_rest(self.summary)
+
+    @property
+    def roi(self):  # -> analytics.roi.RoiReport
+        """The programme's economics against the rest of the book, computed on first use."""
+        if "roi" not in self._cache:
+            from .analytics.roi import roi_report
+
+            self._cache["roi"] = roi_report(self.dataset, self.summary, self.quarter, self.settings.roi,
+                                            self.formats)
+        return self._cache["roi"]
 
     @property
     def formats(self) -> formatting.NumberFormat:

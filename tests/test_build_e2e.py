@@ -176,3 +176,15 @@ def test_sample_command_writes_loadable_tables(tmp_path):
     assert main(["sample", "--out", str(tmp_path / "s")]) == 0
     loaded = load_folder(tmp_path / "s")
     assert len(loaded.accounts) == 150
+
+
+def test_roi_csv_is_written_with_documented_columns_and_a_programme_roi(built):
+    import pandas as pd
+
+    roi = pd.read_csv(built / "roi.csv")
+    assert list(roi.columns) == ["quarter", "group", "metric", "value", "unit", "window", "definition"]
+    assert {"key", "other", "all", "programme"} <= set(roi["group"])
+    programme = roi[(roi["group"] == "programme") & (roi["metric"] == "roi") & (roi["quarter"] == "2026Q3")]
+    assert len(programme) == 1 and programme["unit"].iloc[0] == "ratio"
+    key_accounts = roi[(roi["group"] == "key") & (roi["metric"] == "accounts") & (roi["quarter"] == "2026Q3")]
+    assert key_accounts["value"].iloc[0] == 20  # the sample's default selection (cap 20)

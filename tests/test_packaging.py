@@ -9,7 +9,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge spells a few packages differently from PyPI
-CONDA_NAMES = {"pyyaml": "pyyaml"}
+CONDA_NAMES = {"pyyaml": "pyyaml", "duckdb": "python-duckdb"}
 
 
 def _name(requirement: str) -> str:
@@ -37,7 +37,7 @@ def test_environment_yml_pins_the_same_lower_bounds():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_bounds = {_name(d): d.split(">=")[1] for d in env["dependencies"] if isinstance(d, str) and ">=" in d}
     for name, bound in bounds.items():
-        assert conda_bounds.get(name) == bound, name
+        assert conda_bounds.get(CONDA_NAMES.get(name, name)) == bound, name
 
 
 def test_jupyterlab_is_optional_not_runtime():

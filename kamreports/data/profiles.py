@@ -430,7 +430,8 @@ class _Run:
 
 
 def _examples(pairs: Counter, limit: int = 4) -> str:
-    shown = [f"'{a}' → '{b}' ({n:,})" for (a, b), n in pairs.most_common(limit)]
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1], str(item[0])))   # not the rows' order
+    shown = [f"'{a}' → '{b}' ({n:,})" for (a, b), n in ranked[:limit]]
     more = len(pairs) - limit
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
@@ -582,7 +583,7 @@ def _lookup(run: _Run, keys: pd.Series, arg: dict[str, Any], table: str, column:
     result = keys.map(mapping).astype(object)
     missed = keys.notna() & result.isna()
     if missed.any():
-        sample = ", ".join(f"'{v}'" for v in keys[missed].drop_duplicates().head(3))
+        sample = ", ".join(f"'{v}'" for v in sorted(keys[missed].unique(), key=str)[:3])
         run.record("lookup", table, f"{column}: no match in {arg['table']}.{arg['key']}; left empty",
                    int(missed.sum()), f"e.g. {sample}")
     return result.where(result.notna(), None)
@@ -661,7 +662,7 @@ def _make_table(run: _Run, spec: TableSpec) -> pd.DataFrame:
         empty = out[col].isna()
         if empty.any():
             run.record("drop", spec.name, f"rows with no {col}", int(empty.sum()),
-                       f"{spec.source} lines {_lines(out.index[empty])}")
+                       f"{spec.source} {run.source.rows_are} {_lines(out.index[empty])}")
             out = out[~empty]
     for col, items in fills.items():
         for mask, reason in items:
@@ -669,7 +670,7 @@ def _make_table(run: _Run, spec: TableSpec) -> pd.DataFrame:
             if n:
                 run.record("fill", spec.name, f"{col}: empty, filled {reason}", n)
     for col, (name_col, n) in ids.items():
-        examples = base.loc[out.index, name_col].dropna().drop_duplicates().head(2)
+        examples = sorted(base.loc[out.index, name_col].dropna().unique(), key=str)[:2]
         sample = ", ".join(f"'{v}' → {slug(v)}" for v in examples)
         run.record("generate ids", spec.name, f"{col} from the name in {spec.source}.{name_col}",
                    int(out[col].nunique()), f"stable slugs, e.g. {sample}")

@@ -117,18 +117,20 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
     for i in newcomers:
         start[i] = last_q.start_time + pd.Timedelta(days=int(rng.integers(0, 30)))
     strategic_boost = rng.random(n) < 0.08  # small accounts with strategic promise
-    keyish = (np.arange(n) < max(3, int(n * 0.2))) | strategic_boost
+    # The accounts the company already manages as key: the largest ~13% and a few strategic small ones.
+    # They get KAM cost, full stakeholder maps, better fit scores, and (the programme's effect) faster growth.
+    keyish = (np.arange(n) < max(3, int(n * 0.13))) | strategic_boost
     accounts = pd.DataFrame({
         "account_id": ids,
         "name": [nm for nm, _ in names],
         "parent_id": pd.Series([None] * n, dtype="object"),
         "industry": [_INDUSTRY_OF[sfx] for _, sfx in names],
         "region": rng.choice(_REGIONS, n, p=[0.4, 0.33, 0.18, 0.09]),
-        "owner": [_OWNERS[i % len(_OWNERS)] if keyish[i] else _OWNERS[int(rng.integers(0, len(_OWNERS)))]
+        "owner": [_OWNERS[i % 3] if keyish[i] else _OWNERS[int(rng.integers(0, len(_OWNERS)))]
                   for i in range(n)],
         "start_date": start,
         "wallet_estimate": np.round(size * 4 / rng.uniform(0.15, 0.8, n), -3),
-        "product_fit": rng.integers(3, 11, n).astype(float),
+        "product_fit": np.where(keyish, rng.integers(6, 11, n), rng.integers(3, 9, n)).astype(float),
         "solvency": rng.integers(4, 11, n).astype(float),
         "strategic_value": np.where(strategic_boost, rng.integers(8, 11, n), rng.integers(2, 9, n)).astype(float),
     })

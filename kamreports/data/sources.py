@@ -105,6 +105,7 @@ class TableSource:
     """Reads named tables as text. ``read`` returns None for a table the source does not have."""
 
     kind = ""
+    rows_are = "rows"              # what a row number counts: CSV "lines" (header = 1), else rows
 
     def __init__(self, tables: dict[str, str] | None = None):
         self.tables = dict(tables or {})
@@ -145,6 +146,7 @@ class CsvSource(TableSource):
     """A folder of ``<name>.csv`` files (``tables`` may map a name to another file in the folder)."""
 
     kind = "csv"
+    rows_are = "lines"
 
     def __init__(self, folder: str | Path, tables: dict[str, str] | None = None, encoding: str = "utf-8-sig"):
         super().__init__(tables)
@@ -349,8 +351,13 @@ class SqlSource(TableSource):
             raise DataValidationError([Problem(self.where(name), "cannot be read: "
                                                                  f"{self._scrub(f'{type(exc).__name__}: {first}')}")]) \
                 from None
-        frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-        return as_text(frame)
+        frame = as_text(pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns))
+        if not _QUERY.match(target) and len(frame.columns):
+            # A table has no row order (PostgreSQL returns rows as they lie on disk): sort by every
+            # column, so the same data always gives the same tables and the same inputs hash.
+            # A query keeps the order its ORDER BY gives.
+            frame = frame.sort_values(list(frame.columns), kind="mergesort").reset_index(drop=True)
+        return frame
 
     def close(self) -> None:
         if self._engine is not None:

@@ -273,7 +273,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     Raises on bad input before anything is written. Holds a lock on the output
     folder for the whole run.
     """
-    from .pack import book_name, write_book, write_index, write_manifest
+    from .pack import book_name, write_book, write_exports, write_index, write_manifest
 
     started = time.perf_counter()
     settings = load_settings(options.config)
@@ -340,6 +340,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 book = write_book(staging, portfolio, built, results, brand_logo(settings))
             for result in results.values():
                 result.body_html = ""  # held for the book only
+            write_exports(staging, portfolio)
             seconds = time.perf_counter() - started
             manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
                                       seconds, _versions(), prints, book_digest)

@@ -221,3 +221,14 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
     path = staging / "index.html"
     _write_text_atomic(path, html)
     return path
+
+
+def write_exports(staging: Path, portfolio: Portfolio) -> list[str]:
+    """Machine-readable figures beside the packs: roi.csv (and accounts.csv when available)."""
+    written = []
+    table = portfolio.roi.table
+    tmp = staging / "roi.csv.tmp"
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, staging / "roi.csv")
+    written.append("roi.csv")
+    return written

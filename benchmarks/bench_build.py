@@ -1,0 +1,581 @@
+"""How fast is `kamreports build`, against a scripted naive pipeline and against the work itself?
+
+Run (from the repository root):
+
+    .venv/bin/python benchmarks/bench_build.py --k 20            # ~5-10 min on 2 cores
+    .venv/bin/python benchmarks/bench_build.py --k 100
+    .venv/bin/python benchmarks/bench_build.py --accounts-total 500   # memory check: a 500-pack build with its book
+
+One run, one generated sample company (``kamreports sample --out DIR --accounts S``, S = max(150, 5K)
+by default), the same K accounts (the K largest by trailing-four-quarter revenue, pinned with
+``kamreports build --accounts``) and three ways to produce their packs plus the portfolio review:
+
+naive   what a user would script: per notebook the ``papermill`` command line, then
+        ``jupyter nbconvert --to html`` and ``jupyter nbconvert --to webpdf`` (Playwright driving
+        Debian's chromium through a PLAYWRIGHT_BROWSERS_PATH shim; falls back to
+        ``--to kamreports_pdf`` if WebPDF cannot run, and says so). Timed on a subset of accounts
+        spread over the K (``--naive-subset``, default 5) plus the portfolio notebook once, then
+        extrapolated: portfolio + K x mean per account. Sequential, as a shell loop would be.
+floor   the same analytics, charts and PDF with no notebook machinery: one Python process runs the
+        notebooks' own code cells with ``exec`` (so it mirrors exactly what the notebooks do:
+        ``open_portfolio``, ``kamreports.present``, ``kamreports.charts``), collects what they
+        display, wraps it with ``render.document_html`` (same cover and page frame as the build,
+        from ``build.plan_jobs``) and writes the PDF with ``render.Renderer.write_pdf``. Run with 1
+        process and with one process per core (the build's default); the per-core floor is the one
+        the build is compared with.
+build   ``kamreports build --force --no-book`` (and, separately, with the book).
+
+Every variant runs as a subprocess. Wall seconds, CPU seconds (user+sys of the process and its
+reaped descendants, from ``os.wait4``), and peak memory are recorded: ``maxrss`` is the largest single
+process (what ``getrusage(RUSAGE_CHILDREN)`` reports), ``tree RSS`` the peak of the summed RSS of the
+process tree sampled every 0.2 s with psutil (or /proc), ``tree PSS`` the same with shared pages
+divided among the processes that share them (sampled every 1 s).
+
+The machine is shared: the load average before each variant is printed; CPU seconds are less
+sensitive to other people's work than wall seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+VENV_BIN = Path(sys.executable).parent
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+
+
+# --- measuring a command ---------------------------------------------------------------------------
+
+def _tree(pid: int) -> list:
+    try:
+        import psutil
+    except ImportError:  # /proc fallback: a list of pids
+        return _proc_tree(pid)
+    try:
+        root = psutil.Process(pid)
+        return [root] + root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _proc_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _rss(proc) -> int:
+    if isinstance(proc, int):
+        try:
+            with open(f"/proc/{proc}/statm") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            return 0
+    try:
+        return proc.memory_info().rss
+    except Exception:  # noqa: BLE001 - gone between listing and reading
+        return 0
+
+
+def _pss(proc) -> int:
+    if isinstance(proc, int):
+        try:
+            with open(f"/proc/{proc}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return 0
+        return 0
+    try:
+        return proc.memory_full_info().pss
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+class Measured:
+    def __init__(self, label: str):
+        self.label = label
+        self.wall = self.cpu = 0.0
+        self.maxrss = self.tree_rss = self.tree_pss = 0
+        self.tree_rss_alone = 0      # peak summed RSS while the root process had no children
+        self.returncode = 0
+        self.load = os.getloadavg()[0]
+        self.log = ""
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items()}
+
+
+def run_measured(label: str, cmd: list[str], log: Path, env: dict | None = None, cwd: Path | None = None,
+                 interval: float = 0.2) -> Measured:
+    """Run ``cmd``; wall and CPU seconds, largest process, peak summed RSS/PSS of its process tree."""
+    m = Measured(label)
+    m.log = str(log)
+    done = threading.Event()
+    with open(log, "ab") as out:
+        out.write(("\n$ " + " ".join(map(str, cmd)) + "\n").encode())
+        out.flush()
+        started = time.perf_counter()
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+
+        def sample() -> None:
+            n = 0
+            while not done.is_set():
+                procs = _tree(proc.pid)
+                total = sum(_rss(p) for p in procs)
+                m.tree_rss = max(m.tree_rss, total)
+                if len(procs) == 1:
+                    m.tree_rss_alone = max(m.tree_rss_alone, total)
+                if n % 5 == 0:
+                    m.tree_pss = max(m.tree_pss, sum(_pss(p) for p in procs))
+                n += 1
+                done.wait(interval)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        m.wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        proc.returncode = m.returncode = os.waitstatus_to_exitcode(status)
+    m.cpu = usage.ru_utime + usage.ru_stime
+    m.maxrss = usage.ru_maxrss * 1024  # KiB on Linux
+    return m
+
+
+def _tail(path: str, lines: int = 15) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _check(m: Measured) -> None:
+    if m.returncode != 0:
+        raise SystemExit(f"{m.label} failed with exit code {m.returncode}; log {m.log}:\n{_tail(m.log)}")
+
+
+# --- data and the K accounts -----------------------------------------------------------------------
+
+def make_sample(work: Path, accounts: int, log: Path) -> Path:
+    data = work / f"data-{accounts}"
+    if not (data / "revenue.csv").is_file():
+        m = run_measured("sample", [VENV_BIN / "kamreports", "sample", "--out", data, "--accounts", str(accounts)], log)
+        _check(m)
+        print(f"sample company: {accounts} accounts written to {data} in {m.wall:.1f} s")
+    return data
+
+
+def largest_accounts(data: Path, k: int) -> tuple[list[str], int]:
+    """The K accounts with the largest trailing-four-quarter revenue, and how many the build would select."""
+    from kamreports.config import load_settings
+    from kamreports.data import load_folder
+    from kamreports.model import build_portfolio
+
+    portfolio = build_portfolio(load_folder(data), load_settings(None))
+    ordered = portfolio.summary.sort_values(["revenue_t4q", "name"], ascending=[False, True])
+    if len(ordered) < k:
+        raise SystemExit(f"the sample has only {len(ordered)} accounts with revenue; raise --sample-accounts")
+    return list(ordered.index[:k]), int(portfolio.summary["is_key"].sum())
+
+
+# --- naive: papermill + nbconvert command lines -----------------------------------------------------
+
+def playwright_shim(work: Path) -> Path | None:
+    """A PLAYWRIGHT_BROWSERS_PATH whose chromium (and headless shell) are Debian's chromium.
+
+    nbconvert's WebPDF exporter calls ``chromium.launch()`` with no executable path, and
+    ``playwright install`` cannot download here; Playwright looks for its browsers under
+    PLAYWRIGHT_BROWSERS_PATH/<name>_<revision>/..., so symlinks there make it use the system one.
+    """
+    if not CHROMIUM.exists():
+        return None
+    try:
+        import playwright
+    except ImportError:
+        return None
+    browsers = json.loads((Path(playwright.__file__).parent / "driver/package/browsers.json").read_text())
+    revs = {b["name"]: b["revision"] for b in browsers["browsers"]}
+    shim = work / "pw-browsers"
+    for name, sub, exe in (("chromium", "chrome-linux64", "chrome"),
+                           ("chromium-headless-shell", "chrome-headless-shell-linux64", "chrome-headless-shell")):
+        if name not in revs:
+            continue
+        folder = shim / f"{name.replace('-', '_')}-{revs[name]}" / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        link = folder / exe
+        if not link.exists():
+            link.symlink_to(CHROMIUM)
+        (folder.parent / "INSTALLATION_COMPLETE").touch()
+    return shim
+
+
+def naive_pack(nb: Path, params: list[tuple[str, str]], out: Path, env: dict, pdf_to: list[str],
+               log: Path) -> dict[str, Measured]:
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / f"{nb.stem}.ipynb"
+    pm = [VENV_BIN / "papermill", nb, executed]
+    for name, value in params:
+        pm += ["-p", name, value]
+    steps = {"papermill": run_measured("papermill", pm, log, env, out)}
+    _check(steps["papermill"])
+    steps["nbconvert html"] = run_measured("html", [VENV_BIN / "jupyter", "nbconvert", "--to", "html", executed],
+                                           log, env, out)
+    _check(steps["nbconvert html"])
+    steps["nbconvert pdf"] = run_measured("pdf", [VENV_BIN / "jupyter", "nbconvert", *pdf_to, executed], log, env, out)
+    return steps
+
+
+def run_naive(work: Path, data: Path, ids: list[str], subset: int, log: Path) -> dict:
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    shim = playwright_shim(work)
+    if shim:
+        env["PLAYWRIGHT_BROWSERS_PATH"] = str(shim)
+    webpdf = ["--to", "webpdf", "--WebPDFExporter.disable_sandbox=True"]
+    fallback = ["--to", "kamreports_pdf"]
+    pdf_to, pdf_note = webpdf, "webpdf (Playwright -> Debian chromium via PLAYWRIGHT_BROWSERS_PATH shim)"
+    root = work / "naive"
+    shutil.rmtree(root, ignore_errors=True)
+    step = max(1, len(ids) // subset)
+    chosen = ids[::step][:subset]
+    packs: dict[str, dict[str, Measured]] = {}
+    # the portfolio review once, then the accounts
+    todo = [("portfolio", NOTEBOOKS / "portfolio_review.ipynb", [("data", str(data))])] + \
+        [(a, NOTEBOOKS / "account_plan.ipynb", [("account_id", a), ("data", str(data))]) for a in chosen]
+    for key, nb, params in todo:
+        steps = naive_pack(nb, params, root / key, env, pdf_to, log)
+        if steps["nbconvert pdf"].returncode != 0 and pdf_to is webpdf:
+            print(f"  WebPDF failed here (see {log}); falling back to --to kamreports_pdf (WeasyPrint)")
+            pdf_to, pdf_note = fallback, "kamreports_pdf (WebPDF could not run)"
+            steps["nbconvert pdf"] = run_measured("pdf", [VENV_BIN / "jupyter", "nbconvert", *pdf_to,
+                                                          root / key / f"{nb.stem}.ipynb"], log, env, root / key)
+        _check(steps["nbconvert pdf"])
+        packs[key] = steps
+        print(f"  naive {key}: " + ", ".join(f"{s} {m.wall:.1f} s" for s, m in steps.items()))
+    accounts = [packs[a] for a in chosen]
+    per_step = {s: statistics.mean(p[s].wall for p in accounts) for s in accounts[0]}
+    per_account = statistics.mean(sum(m.wall for m in p.values()) for p in accounts)
+    cpu_account = statistics.mean(sum(m.cpu for m in p.values()) for p in accounts)
+    portfolio = sum(m.wall for m in packs["portfolio"].values())
+    portfolio_cpu = sum(m.cpu for m in packs["portfolio"].values())
+    every = [m for p in packs.values() for m in p.values()]
+    return {"subset": chosen, "pdf": pdf_note, "per_step": per_step, "per_account": per_account,
+            "cpu_per_account": cpu_account, "portfolio": portfolio, "portfolio_cpu": portfolio_cpu,
+            "seconds": portfolio + len(ids) * per_account, "cpu": portfolio_cpu + len(ids) * cpu_account,
+            "maxrss": max(m.maxrss for m in every), "tree_rss": max(m.tree_rss for m in every),
+            "tree_pss": max(m.tree_pss for m in every), "load": packs["portfolio"]["papermill"].load,
+            "measured_seconds": sum(m.wall for m in every)}
+
+
+# --- floor: the notebooks' code in plain Python, no kernel, no nbconvert ----------------------------
+
+_FLOOR: dict = {}
+
+
+def _collect(value, sink: list[str]) -> None:
+    """What a notebook shows for ``value`` (display() or a cell's last expression), as HTML."""
+    from matplotlib.figure import Figure
+
+    from kamreports import present
+
+    if value is None:
+        return
+    if isinstance(value, Figure):
+        sink.append(present.figure_html(value, "chart").data)
+    elif hasattr(value, "_repr_html_"):
+        html = value._repr_html_()
+        if html:
+            sink.append(html)
+    # objects with only a text repr: the build's DropNoiseOutputsPreprocessor drops them
+
+
+def _floor_init() -> None:
+    import IPython.display
+
+    import kamreports.present
+    from kamreports.pipeline.render import Renderer
+
+    sink: list[str] = []
+
+    def display(*objs, **_kw) -> None:
+        for obj in objs:
+            _collect(obj, sink)
+
+    kamreports.present.display = display       # kp.show() -> display()
+    IPython.display.display = display
+    _FLOOR.update(sink=sink, display=display, renderer=Renderer(), cells={})
+
+
+def _cells(notebook: str) -> list[tuple[list[str], object, object]]:
+    """(tags, compiled body, compiled last expression or None) per cell, parsed once per process."""
+    import nbformat
+
+    cache = _FLOOR["cells"]
+    if notebook not in cache:
+        out = []
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            tags = list(cell.get("metadata", {}).get("tags", []))
+            if cell.cell_type == "markdown":
+                out.append((tags, "markdown", cell.source))
+                continue
+            if cell.cell_type != "code":
+                continue
+            tree = ast.parse(cell.source)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr) and not cell.source.rstrip().endswith(";"):
+                last = compile(ast.Expression(tree.body.pop().value), notebook, "eval")
+            out.append((tags, compile(tree, notebook, "exec"), last))
+        cache[notebook] = out
+    return cache[notebook]
+
+
+HIDDEN = {"remove", "parameters", "injected-parameters"}
+
+
+def _floor_pack(job) -> tuple[str, float, int]:
+    """One pack: the notebook's cells executed in a fresh namespace, shown outputs -> HTML -> PDF."""
+    from kamreports.pipeline.render import PageFrame, document_html
+
+    started = time.perf_counter()
+    sink: list[str] = _FLOOR["sink"]
+    namespace: dict = {"__name__": "__main__", "display": _FLOOR["display"]}
+    parts = []
+    for tags, body, last in _cells(job.notebook):
+        if body == "markdown":
+            if not HIDDEN & set(tags):
+                from nbconvert.filters import markdown2html
+                parts.append(f'<div class="jp-Cell jp-MarkdownCell">{markdown2html(last)}</div>')
+            continue
+        del sink[:]
+        exec(body, namespace)  # noqa: S102 - our own notebooks
+        if "parameters" in tags:
+            namespace.update(job.parameters)  # what papermill's injected cell does
+        if last is not None:
+            _collect(eval(last, namespace), sink)  # noqa: S307
+        if HIDDEN & set(tags) or "remove-output" in tags or not sink:
+            continue
+        classes = " ".join(["jp-Cell", "jp-CodeCell"] + [f"celltag_{t}" for t in tags])
+        parts.append(f'<div class="{classes}">' + "".join(sink) + "</div>")
+    frame = PageFrame(title=job.title, running_header=job.running_header, footer_note=job.footer_note,
+                      page_size=job.page_size, primary_color=job.primary_color, accent_color=job.accent_color)
+    html = document_html(job.cover_html + "\n".join(parts), frame, extra_css=job.extra_css)
+    out = Path(_FLOOR["out"]) / job.folder
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(job.notebook).stem
+    (out / f"{stem}.html").write_text(html, encoding="utf-8")
+    pages = _FLOOR["renderer"].write_pdf(html, out / f"{stem}.pdf")
+    return job.key, time.perf_counter() - started, pages
+
+
+def _floor_worker_init(out: str) -> None:
+    _floor_init()
+    _FLOOR["out"] = out
+
+
+def floor_main(argv: list[str]) -> None:
+    """Entry point of the floor subprocess: ``bench_build.py _floor DATA IDS_FILE OUT WORKERS RESULT``."""
+    import multiprocessing
+
+    data, ids_file, out, workers, result = argv
+    started = time.perf_counter()
+    from kamreports.model import open_portfolio
+    from kamreports.pipeline.build import plan_jobs
+
+    ids = Path(ids_file).read_text().split()
+    portfolio = open_portfolio(data)   # loads and computes once; the notebooks' own calls then hit its cache
+    jobs = plan_jobs(portfolio, ids, Path(data), None, NOTEBOOKS)
+    t_setup = time.perf_counter() - started
+    if int(workers) <= 1:
+        _floor_worker_init(out)
+        done = [_floor_pack(job) for job in jobs]
+    else:
+        ctx = multiprocessing.get_context("spawn")  # as the build's pool
+        with ctx.Pool(int(workers), initializer=_floor_worker_init, initargs=(out,)) as pool:
+            done = list(pool.imap_unordered(_floor_pack, jobs, chunksize=1))
+    Path(result).write_text(json.dumps({"setup": t_setup, "packs": done,
+                                        "seconds": time.perf_counter() - started}))
+
+
+def run_floor(work: Path, data: Path, ids: list[str], workers: int, log: Path) -> dict:
+    out = work / f"floor-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    ids_file, result = out / "ids.txt", out / "result.json"
+    ids_file.write_text("\n".join(ids))
+    m = run_measured(f"floor x{workers}", [sys.executable, __file__, "_floor", data, ids_file, out, str(workers), result],
+                     log, cwd=REPO)
+    _check(m)
+    inner = json.loads(result.read_text())
+    return {**m.as_dict(), "seconds": m.wall, "pages": sum(p[2] for p in inner["packs"]),
+            "pack_seconds": sum(p[1] for p in inner["packs"]), "setup": inner["setup"]}
+
+
+# --- build ------------------------------------------------------------------------------------------
+
+def run_build(work: Path, data: Path, ids: list[str], book: bool, log: Path, name: str) -> dict:
+    out = work / name
+    cmd = [VENV_BIN / "kamreports", "build", "--data", data, "--accounts", ",".join(ids), "--output", out,
+           "--force", "--quiet"] + ([] if book else ["--no-book"])
+    m = run_measured(name, cmd, log, cwd=REPO)
+    _check(m)
+    manifests = list(out.glob("*/manifest.json"))
+    manifest = json.loads(manifests[0].read_text()) if manifests else {}
+    packs = manifest.get("packs", [])
+    return {**m.as_dict(), "seconds": m.wall, "pages": sum(p.get("pages", 0) for p in packs),
+            "packs": len(packs), "built": sum(p.get("status") == "built" for p in packs),
+            "execute": sum(p.get("execute_seconds", 0) for p in packs),
+            "render": sum(p.get("render_seconds", 0) for p in packs),
+            "manifest_seconds": manifest.get("seconds")}
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def table(rows: list[tuple], k: int) -> str:
+    head = ("variant", "seconds", "s / account", "CPU s", "largest process", "tree RSS", "tree PSS", "load")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, r in rows:
+        per = r["seconds"] / k
+        lines.append(f"| {label} | {r['seconds']:,.1f} | {per:.2f} | {r['cpu']:,.1f} | {mb(r['maxrss'])} | "
+                     f"{mb(r['tree_rss'])} | {mb(r['tree_pss'])} | {r['load']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_floor":
+        floor_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--k", type=int, default=100, help="account packs to build (default 100)")
+    parser.add_argument("--sample-accounts", type=int, help="accounts in the sample company (default max(150, 5K))")
+    parser.add_argument("--naive-subset", type=int, default=5, help="accounts the naive way is timed on (default 5)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the parallel floor")
+    parser.add_argument("--skip", default="", help="comma-separated: naive,floor1,floor,build,book")
+    parser.add_argument("--accounts-total", type=int,
+                        help="instead: memory check, a build of this many account packs with the book")
+    parser.add_argument("--workdir", type=Path, help="keep data and output here (default: a temp folder, removed)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="kam-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "bench.log"
+    print(f"work folder {work}; commands' output in {log}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    results: dict = {}
+    try:
+        if args.accounts_total:
+            n = args.accounts_total
+            data = make_sample(work, args.sample_accounts or n, log)
+            ids, _ = largest_accounts(data, n)
+            print(f"memory check: build of {n} account packs + portfolio, with the book ...")
+            r = run_build(work, data, ids, True, log, f"build-{n}")
+            results["memory_check"] = r
+            print(f"\n{n}-account build with book: {r['seconds']:.0f} s ({r['built']}/{r['packs']} packs, "
+                  f"{r['pages']} pages), peak tree RSS {mb(r['tree_rss'])} (PSS {mb(r['tree_pss'])}; "
+                  f"main process alone, book phase: {mb(r['tree_rss_alone'])}), largest process "
+                  f"{mb(r['maxrss'])}; target < 2 GB: {'met' if r['tree_rss'] < 2 * 2**30 else 'MISSED'}")
+        else:
+            k = args.k
+            skip = set(filter(None, args.skip.split(",")))
+            data = make_sample(work, args.sample_accounts or max(150, 5 * k), log)
+            ids, selected = largest_accounts(data, k)
+            print(f"K = {k} account packs (+1 portfolio review): the {k} largest by T4Q revenue "
+                  f"(the build's own rule selects {selected}); pinned with --accounts")
+            if "build" not in skip:
+                print("build (--no-book) ...")
+                results["build"] = run_build(work, data, ids, False, log, "build")
+            if "book" not in skip:
+                print("build with the book ...")
+                results["book"] = run_build(work, data, ids, True, log, "build-book")
+            if "floor" not in skip:
+                print(f"floor, {args.workers} processes ...")
+                results["floor"] = run_floor(work, data, ids, args.workers, log)
+            if "floor1" not in skip:
+                print("floor, 1 process ...")
+                results["floor1"] = run_floor(work, data, ids, 1, log)
+            if "naive" not in skip:
+                print(f"naive, {args.naive_subset} accounts + the portfolio notebook ...")
+                results["naive"] = run_naive(work, data, ids, args.naive_subset, log)
+            report(results, k, args)
+    finally:
+        if args.json:
+            args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                             "results": results}, indent=2, default=str))
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results: dict, k: int, args: argparse.Namespace) -> None:
+    rows = []
+    naive = results.get("naive")
+    if naive:
+        rows.append((f"naive, extrapolated from {len(naive['subset'])} accounts*", naive))
+    if "build" in results:
+        rows.append(("`kamreports build --no-book`", results["build"]))
+    if "book" in results:
+        rows.append(("`kamreports build` (with book)", results["book"]))
+    if "floor" in results:
+        rows.append((f"floor, {args.workers} processes", results["floor"]))
+    if "floor1" in results:
+        rows.append(("floor, 1 process", results["floor1"]))
+    print(f"\n{k} account packs + 1 portfolio review, {os.cpu_count()} cores\n")
+    print(table(rows, k))
+    if naive:
+        print(f"\n* naive: measured {naive['measured_seconds']:.0f} s on {len(naive['subset'])} accounts "
+              f"({', '.join(naive['subset'])}) + the portfolio notebook; total = portfolio "
+              f"{naive['portfolio']:.1f} s + {k} x {naive['per_account']:.1f} s per account. Per account: "
+              + ", ".join(f"{s} {v:.1f} s" for s, v in naive["per_step"].items())
+              + f". PDF: {naive['pdf']}. Memory columns: the largest single command.")
+    b, f = results.get("build"), results.get("floor")
+    if b:
+        print(f"build: {b['built']}/{b['packs']} packs, {b['pages']} pages; summed per pack: execute "
+              f"{b['execute']:.1f} s, render {b['render']:.1f} s")
+    for key in ("floor", "floor1"):
+        if key in results:
+            r = results[key]
+            print(f"{key}: {r['pages']} pages; setup (imports, open_portfolio, plan_jobs) {r['setup']:.1f} s, "
+                  f"summed per pack {r['pack_seconds']:.1f} s")
+    print()
+    if naive and b:
+        ratio = naive["seconds"] / b["seconds"]
+        print(f"naive / build      = {ratio:5.1f}x   (target >= 10x: {'met' if ratio >= 10 else 'MISSED'}; "
+              f"CPU s: {naive['cpu'] / b['cpu']:.1f}x)")
+    if b and f:
+        ratio = b["seconds"] / f["seconds"]
+        print(f"build / floor({args.workers}p) = {ratio:5.2f}x   (target <= 1.3x: {'met' if ratio <= 1.3 else 'MISSED'}; "
+              f"CPU s: {b['cpu'] / f['cpu']:.2f}x)")
+    if b and "floor1" in results:
+        print(f"build / floor(1p)  = {b['seconds'] / results['floor1']['seconds']:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
