@@ -33,6 +33,10 @@ divided among the processes that share them (sampled every 1 s).
 
 The machine is shared: the load average before each variant is printed; CPU seconds are less
 sensitive to other people's work than wall seconds.
+
+Other people edit the package while this runs, so by default every variant runs on a snapshot of
+the working tree taken at the start (``kamreports/``, ``notebooks/``, ``params/`` copied into the work
+folder and put first on PYTHONPATH, commands run from there); ``--no-snapshot`` uses the live tree.
 """
 from __future__ import annotations
 
@@ -51,9 +55,20 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = REPO / "notebooks"
 VENV_BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/lib/chromium/chromium")
+# Where the code under test lives (the repository or a snapshot of it) and the environment to run it with.
+CODE: dict = {"root": REPO, "env": dict(os.environ)}
+
+
+def take_snapshot(work: Path) -> Path:
+    snap = work / "snapshot"
+    shutil.rmtree(snap, ignore_errors=True)
+    for name in ("kamreports", "notebooks", "params"):
+        shutil.copytree(REPO / name, snap / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    CODE["root"] = snap
+    CODE["env"] = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(snap), os.environ.get("PYTHONPATH")])))
+    return snap
 
 
 # --- measuring a command ---------------------------------------------------------------------------
@@ -136,6 +151,8 @@ def run_measured(label: str, cmd: list[str], log: Path, env: dict | None = None,
     """Run ``cmd``; wall and CPU seconds, largest process, peak summed RSS/PSS of its process tree."""
     m = Measured(label)
     m.log = str(log)
+    env = CODE["env"] if env is None else env
+    cwd = CODE["root"] if cwd is None else cwd
     done = threading.Event()
     with open(log, "ab") as out:
         out.write(("\n$ " + " ".join(map(str, cmd)) + "\n").encode())
@@ -192,16 +209,24 @@ def make_sample(work: Path, accounts: int, log: Path) -> Path:
 
 
 def largest_accounts(data: Path, k: int) -> tuple[list[str], int]:
-    """The K accounts with the largest trailing-four-quarter revenue, and how many the build would select."""
+    """The K accounts with the largest trailing-four-quarter revenue, and how many the build would select
+    (computed by the code under test, in a subprocess)."""
+    out = subprocess.run([sys.executable, __file__, "_largest", str(data)], env=CODE["env"], cwd=CODE["root"],
+                         check=True, capture_output=True, text=True).stdout
+    ordered, selected = json.loads(out)
+    if len(ordered) < k:
+        raise SystemExit(f"the sample has only {len(ordered)} accounts with revenue; raise --sample-accounts")
+    return ordered[:k], selected
+
+
+def largest_main(data: str) -> None:
     from kamreports.config import load_settings
     from kamreports.data import load_folder
     from kamreports.model import build_portfolio
 
     portfolio = build_portfolio(load_folder(data), load_settings(None))
     ordered = portfolio.summary.sort_values(["revenue_t4q", "name"], ascending=[False, True])
-    if len(ordered) < k:
-        raise SystemExit(f"the sample has only {len(ordered)} accounts with revenue; raise --sample-accounts")
-    return list(ordered.index[:k]), int(portfolio.summary["is_key"].sum())
+    print(json.dumps([list(ordered.index), int(portfolio.summary["is_key"].sum())]))
 
 
 # --- naive: papermill + nbconvert command lines -----------------------------------------------------
@@ -252,7 +277,8 @@ def naive_pack(nb: Path, params: list[tuple[str, str]], out: Path, env: dict, pd
 
 
 def run_naive(work: Path, data: Path, ids: list[str], subset: int, log: Path) -> dict:
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(CODE["env"], PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    notebooks = CODE["root"] / "notebooks"
     shim = playwright_shim(work)
     if shim:
         env["PLAYWRIGHT_BROWSERS_PATH"] = str(shim)
@@ -265,8 +291,8 @@ def run_naive(work: Path, data: Path, ids: list[str], subset: int, log: Path) ->
     chosen = ids[::step][:subset]
     packs: dict[str, dict[str, Measured]] = {}
     # the portfolio review once, then the accounts
-    todo = [("portfolio", NOTEBOOKS / "portfolio_review.ipynb", [("data", str(data))])] + \
-        [(a, NOTEBOOKS / "account_plan.ipynb", [("account_id", a), ("data", str(data))]) for a in chosen]
+    todo = [("portfolio", notebooks / "portfolio_review.ipynb", [("data", str(data))])] + \
+        [(a, notebooks / "account_plan.ipynb", [("account_id", a), ("data", str(data))]) for a in chosen]
     for key, nb, params in todo:
         steps = naive_pack(nb, params, root / key, env, pdf_to, log)
         if steps["nbconvert pdf"].returncode != 0 and pdf_to is webpdf:
@@ -405,10 +431,11 @@ def floor_main(argv: list[str]) -> None:
     started = time.perf_counter()
     from kamreports.model import open_portfolio
     from kamreports.pipeline.build import plan_jobs
+    from kamreports.pipeline.jobs import NOTEBOOKS_DIR
 
     ids = Path(ids_file).read_text().split()
     portfolio = open_portfolio(data)   # loads and computes once; the notebooks' own calls then hit its cache
-    jobs = plan_jobs(portfolio, ids, Path(data), None, NOTEBOOKS)
+    jobs = plan_jobs(portfolio, ids, Path(data), None, NOTEBOOKS_DIR)
     t_setup = time.perf_counter() - started
     if int(workers) <= 1:
         _floor_worker_init(out)
@@ -428,7 +455,7 @@ def run_floor(work: Path, data: Path, ids: list[str], workers: int, log: Path) -
     ids_file, result = out / "ids.txt", out / "result.json"
     ids_file.write_text("\n".join(ids))
     m = run_measured(f"floor x{workers}", [sys.executable, __file__, "_floor", data, ids_file, out, str(workers), result],
-                     log, cwd=REPO)
+                     log)
     _check(m)
     inner = json.loads(result.read_text())
     return {**m.as_dict(), "seconds": m.wall, "pages": sum(p[2] for p in inner["packs"]),
@@ -441,7 +468,7 @@ def run_build(work: Path, data: Path, ids: list[str], book: bool, log: Path, nam
     out = work / name
     cmd = [VENV_BIN / "kamreports", "build", "--data", data, "--accounts", ",".join(ids), "--output", out,
            "--force", "--quiet"] + ([] if book else ["--no-book"])
-    m = run_measured(name, cmd, log, cwd=REPO)
+    m = run_measured(name, cmd, log)
     _check(m)
     manifests = list(out.glob("*/manifest.json"))
     manifest = json.loads(manifests[0].read_text()) if manifests else {}
@@ -473,6 +500,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_floor":
         floor_main(sys.argv[2:])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "_largest":
+        largest_main(sys.argv[2])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", type=int, default=100, help="account packs to build (default 100)")
     parser.add_argument("--sample-accounts", type=int, help="accounts in the sample company (default max(150, 5K))")
@@ -481,6 +511,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated: naive,floor1,floor,build,book")
     parser.add_argument("--accounts-total", type=int,
                         help="instead: memory check, a build of this many account packs with the book")
+    parser.add_argument("--no-snapshot", action="store_true", help="run the live working tree, not a snapshot")
     parser.add_argument("--workdir", type=Path, help="keep data and output here (default: a temp folder, removed)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args()
@@ -490,6 +521,8 @@ def main() -> None:
     log = work / "bench.log"
     print(f"work folder {work}; commands' output in {log}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    if not args.no_snapshot:
+        print(f"code under test: snapshot of {REPO} in {take_snapshot(work)}")
     results: dict = {}
     try:
         if args.accounts_total:

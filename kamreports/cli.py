@@ -134,13 +134,15 @@ def _log_to_file(folder: Path) -> logging.Handler | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .config import load_settings
-    from .data import load_data
-    from .model import build_portfolio
+    """Settings, data and every plan file, checked together: every problem listed in one run."""
+    from .data.validate import validate_inputs
 
-    settings = load_settings(args.config)
-    dataset = load_data(settings, args.data)
-    portfolio = build_portfolio(dataset, settings)
+    checked = validate_inputs(args.config, args.data)
+    for warning in checked.warnings:
+        log.warning("%s", warning)
+    checked.raise_if_problems()  # exit 2 with the whole list (see _dispatch)
+    dataset, portfolio = checked.dataset, checked.portfolio
+    assert dataset is not None and portfolio is not None  # no problems: both were made
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in dataset.tables().items() if name in dataset.present)
     print(f"OK: {dataset.source}: {counts}; latest complete quarter {portfolio.quarter}; "
           f"{int(portfolio.summary['is_key'].sum())} key accounts")

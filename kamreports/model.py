@@ -13,13 +13,18 @@ import pandas as pd
 from . import formatting
 from .analytics import account as acct
 from .analytics.metrics import account_summary, quarterly_revenue
-from .analytics.portfolio import kam_matrix, key_vs_rest
-from .analytics.selection import abc_classes, assign_tiers, pareto_curve, score_accounts, select_key_accounts, top_share
+from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
+from .analytics.relationship import relationship_stages
+from .analytics.growth import forecast_path, year_forecast
+from .analytics.health import account_health
+from .analytics.whitespace import cross_sell, last_bought, peer_groups, whitespace_estimates, whitespace_matrix
+from .analytics.selection import (abc_classes, assign_tiers, demotion_candidates, pareto_curve, promotion_candidates,
+                                  score_accounts, select_key_accounts, top_share, weight_sensitivity)
 from .config import Settings, load_settings
 from .data import Dataset, data_fingerprint, load_data
 from .data.plans import PlanInputs, load_plan
 from .errors import ConfigError, Problem
-from .periods import latest_complete_quarter, parse_quarter, quarters_of
+from .periods import latest_complete_quarter, parse_quarter, quarters_of, shift_quarter
 
 
 @dataclass
@@ -37,6 +42,8 @@ class AccountView:
     swot: dict[str, list[acct.SwotItem]]
     plan: PlanInputs
     formats: formatting.NumberFormat = field(default_factory=formatting.NumberFormat)
+    cross_sell: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forecast_path: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def currency(self) -> str:
@@ -66,6 +73,50 @@ class Portfolio:
 
     def comparison(self) -> pd.DataFrame:
         return key_vs_rest(self.summary)
+
+    def _cached(self, name: str, compute):  # noqa: ANN001 - small memo for figures some pages need
+        if name not in self._cache:
+            self._cache[name] = compute()
+        return self._cache[name]
+
+    @property
+    def candidates(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(promotion, demotion) candidates, each row with its reason."""
+        c, sel = self.settings.candidates, self.settings.selection
+        return self._cached("candidates", lambda: (
+            promotion_candidates(self.summary, c.promote_growth, c.promote_potential_score, sel.exclude,
+                                 self.settings.company.currency),
+            demotion_candidates(self.summary, sel.threshold, c.demote_growth, c.demote_attainment,
+                                c.demote_score_margin)))
+
+    @property
+    def sensitivity(self) -> pd.DataFrame:
+        """Accounts whose key status flips when one selection weight moves by the configured delta."""
+        sel = self.settings.selection
+        return self._cached("sensitivity", lambda: weight_sensitivity(
+            self.summary, sel.criteria, sel.threshold, sel.max_key_accounts, sel.include, sel.exclude,
+            self.settings.sensitivity.delta))
+
+    @property
+    def previous_matrix(self) -> pd.DataFrame:
+        """The KAM matrix one quarter earlier, for movement arrows."""
+        m = self.settings.matrix
+        return self._cached("previous_matrix", lambda: matrix_for_quarter(
+            self.dataset, shift_quarter(self.quarter, -1), m.attractiveness, m.strength, m.split))
+
+    @property
+    def whitespace(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(account x product matrix, estimates for products not bought, ranked cross-sell)."""
+        def compute():
+            w = self.settings.whitespace
+            revenue = self.dataset.revenue
+            matrix = whitespace_matrix(revenue, self.dataset.products, self.quarter)
+            estimates = whitespace_estimates(matrix, peer_groups(matrix, self.dataset.accounts, w.peer_group,
+                                                                 w.size_bands), w.min_peers)
+            ranked = cross_sell(estimates, self.dataset.products, w.top_n, last_bought(revenue, self.quarter),
+                                self.money)
+            return matrix, estimates, ranked
+        return self._cached("whitespace", compute)
 
     @property
     def roi(self):  # -> analytics.roi.RoiReport
@@ -106,7 +157,18 @@ class Portfolio:
             quarter=self.quarter, figures=row,
             growth=acct.growth_vs_target(self.quarterly, self.dataset.targets, account_id, self.quarter),
             stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
-            formats=self.formats)
+            formats=self.formats, cross_sell=self._account_cross_sell(account_id),
+            forecast_path=self._forecast_path(account_id))
+
+    def _account_cross_sell(self, account_id: str) -> pd.DataFrame:
+        ranked = self.whitespace[2]
+        return ranked[ranked["account_id"] == account_id].reset_index(drop=True)
+
+    def _forecast_path(self, account_id: str) -> pd.DataFrame:
+        fc = self.settings.forecast
+        forecast = year_forecast(self.quarterly, self.dataset.targets, self.quarter, fc.run_rate_quarters,
+                                 fc.band_quarters, fc.min_band, account_ids=[account_id])
+        return forecast_path(self.quarterly, self.dataset.targets, forecast, account_id)
 
 
 def resolve_quarter(dataset: Dataset, quarter: str | None) -> str:
@@ -137,6 +199,18 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     matrix = settings.matrix
     summary = summary.join(kam_matrix(summary, dataset.stakeholders, matrix.attractiveness, matrix.strength,
                                       matrix.split))
+    health = account_health(summary, dataset.stakeholders, quarter, settings.health,
+                            settings.report.stale_contact_days)
+    summary = summary.join(health[[c for c in health.columns if c.startswith("health_")]]
+                           .join(health["missing"].rename("health_missing")))
+    fc = settings.forecast
+    forecast = year_forecast(quarterly_revenue(dataset), dataset.targets, quarter, fc.run_rate_quarters,
+                             fc.band_quarters, fc.min_band, account_ids=summary.index)
+    summary = summary.join(forecast[["forecast", "forecast_low", "forecast_high", "annual_target", "gap_to_target",
+                                     "verdict"]].add_prefix("fy_"))
+    stages = relationship_stages(summary, dataset.stakeholders, settings.stages)
+    summary = summary.join(stages[["stage", "points", "guidance"]].rename(
+        columns={"stage": "relationship_stage", "points": "stage_points", "guidance": "stage_guidance"}))
     return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly_revenue(dataset),
                      summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
                      top20_share=top_share(summary["revenue_t4q"], 0.2))

@@ -188,3 +188,24 @@ def test_roi_csv_is_written_with_documented_columns_and_a_programme_roi(built):
     assert len(programme) == 1 and programme["unit"].iloc[0] == "ratio"
     key_accounts = roi[(roi["group"] == "key") & (roi["metric"] == "accounts") & (roi["quarter"] == "2026Q3")]
     assert key_accounts["value"].iloc[0] == 20  # the sample's default selection (cap 20)
+
+
+def test_accounts_csv_has_one_row_per_account_and_agrees_with_the_data(built):
+    import pandas as pd
+
+    table = pd.read_csv(built / "accounts.csv")
+    for col in ("account_id", "name", "revenue_q", "revenue_t4q", "target_q", "attainment_q", "yoy_growth",
+                "abc_class", "selection_score", "is_key", "quadrant", "relationship_stage", "health_score",
+                "health_band"):
+        assert col in table.columns, col
+    data = sample_dataset()
+    assert len(table) == data.accounts["account_id"].nunique() and table["account_id"].is_unique
+    assert table["is_key"].sum() == 20
+    # independent: revenue in 2026Q3 for ACC-0002 straight from the revenue table
+    rev = data.revenue
+    q3 = rev[(rev["account_id"] == "ACC-0002") & (rev["date"] >= "2026-07-01") & (rev["date"] <= "2026-09-30")]
+    row = table.set_index("account_id").loc["ACC-0002"]
+    assert row["revenue_q"] == pytest.approx(q3["revenue"].sum())
+    target = data.targets.set_index(["account_id", "quarter"])["target"].loc[("ACC-0002", "2026Q3")]
+    assert row["attainment_q"] == pytest.approx(q3["revenue"].sum() / target)
+    assert set(table["health_band"].dropna()) <= {"red", "amber", "green"}

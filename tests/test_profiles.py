@@ -348,3 +348,22 @@ def test_canonical_data_has_an_empty_quality_report_and_typed_absent_tables(tmp_
 
     assert pd.api.types.is_datetime64_any_dtype(empty_table("stakeholders")["last_contact"])
     assert empty_table("feedback")["nps"].dtype == "Int64"
+
+
+def test_derive_targets_by_hand():
+    from kamreports.data.profiles import derive_targets
+
+    revenue = pd.DataFrame({
+        "account_id": ["a"] * 6 + ["b"],
+        "date": ["2024-01-10", "2024-04-10", "2024-07-10", "2024-10-10", "2025-01-10", "2025-04-10", "2025-04-20"],
+        "revenue": ["100", "200", "0", "400", "500", "600", "50"],
+    })
+    rules = [{"basis": "same_quarter_last_year", "growth": 0.10}, {"basis": "previous_quarter", "growth": 0.0}]
+    out = derive_targets(revenue, rules)
+    got = {(a, q): float(t) for a, q, t in out.itertuples(index=False)}
+    # 2024Q1: no quarter before; 2024Q4: the previous quarter had no revenue; b: nothing before 2025Q2
+    assert got == {("a", "2024Q2"): 100.0, ("a", "2024Q3"): 200.0,   # previous quarter + 0%
+                   ("a", "2025Q1"): 110.0, ("a", "2025Q2"): 220.0}   # same quarter last year + 10%
+    avg = derive_targets(revenue, [{"basis": "trailing_average", "growth": 0.5}])
+    assert {(a, q): float(t) for a, q, t in avg.itertuples(index=False)} == {
+        ("a", "2025Q1"): (100 + 200 + 0 + 400) / 4 * 1.5, ("a", "2025Q2"): (200 + 0 + 400 + 500) / 4 * 1.5}

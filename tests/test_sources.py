@@ -256,7 +256,8 @@ def test_a_missing_sheet_is_named(tmp_path):
 def test_sqlite_gives_the_csv_tables(reference, tmp_path):
     db = tmp_path / "crm.sqlite"
     fill_sqlalchemy(f"sqlite:///{db}", typed_tables(reference))
-    got = load_data(load_settings(write_settings(tmp_path, {"kind": "sql", "url": f"sqlite:///{db}"})))
+    # a relative SQLite file is relative to the settings file, like every path in it
+    got = load_data(load_settings(write_settings(tmp_path, {"kind": "sql", "url": "sqlite:///crm.sqlite"})))
     assert_same_dataset(got, reference, tmp_path, ordered=False)
     assert got.source == f"sqlite:///{db}"
     # rows stored in another order give the very same tables (and so the same inputs hash)

@@ -42,7 +42,18 @@ def source_for(settings: Settings, data: str | Path | None = None) -> TableSourc
     if not isinstance(spec, DataSource):
         return CsvSource(settings.data_path)  # type: ignore[arg-type]
     path = settings.resolve(spec.path) if spec.path else None
-    return open_source(spec.kind, path, spec.url, spec.tables, spec.encoding, where=settings.source)
+    return open_source(spec.kind, path, _file_url(settings, spec.url), spec.tables, spec.encoding,
+                       where=settings.source)
+
+
+def _file_url(settings: Settings, url: str | None) -> str | None:
+    """``sqlite:///crm.db`` and ``duckdb:///crm.duckdb``: a relative file is relative to the settings file."""
+    import re
+
+    match = re.match(r"^((?:sqlite|duckdb)(?:\+\w+)?:///)([^/:?][^?]*)(\?.*)?$", url or "")
+    if not match or settings.source == "defaults":
+        return url
+    return f"{match.group(1)}{settings.resolve(match.group(2))}{match.group(3) or ''}"
 
 
 def profile_for(settings: Settings) -> Profile | None:

@@ -5,6 +5,8 @@ cell becomes a listed problem rather than a pandas exception.
 """
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,12 +14,71 @@ import pandas as pd
 from ..errors import DataValidationError, Problem
 from .dataset import Dataset, empty_table
 from .schema import TABLES
-from .validate import check_references, coerce_table
+from .validate import check_references, check_target_quarters, coerce_table
 
 
-def _read_csv_text(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True,
-                       encoding="utf-8-sig")
+class CsvReadError(Exception):
+    """A file that cannot be read as CSV text; the message says why, for the user."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
+_FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
+    """Every cell as text, the index counting data lines so that a row's line in the file is
+    ``index + 2`` (the header is line 1) even after blank lines, which are skipped.
+
+    The header is read as an ordinary row, so a data row with more fields than the header is
+    an error naming its line, never silently taken for an index column or truncated.
+    """
+    options = dict(header=None, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True,
+                   encoding=encoding)
+    try:
+        # Blank lines before the header are skipped (pandas would see no columns), and counted.
+        leading, cr_only = _leading_blank_lines(path, encoding)
+        if leading and cr_only:  # pandas miscounts skipped lines that end in a bare CR
+            frame = pd.read_csv(path, skip_blank_lines=True, **options)
+        else:
+            frame = pd.read_csv(path, skip_blank_lines=False, skiprows=leading, **options)
+    except pd.errors.EmptyDataError:
+        raise CsvReadError("is empty; expected a header row with the column names") from None
+    except UnicodeDecodeError as exc:
+        raise CsvReadError(f"is not {encoding.replace('-sig', '').upper()} text (byte "
+                           f"{exc.object[exc.start:exc.start + 1].hex()} cannot be decoded); "
+                           "save it as CSV UTF-8") from None
+    except (ValueError, OSError, csv.Error, LookupError) as exc:  # ParserError is a ValueError
+        fields = _FIELDS_RE.search(str(exc))
+        if fields:
+            expected, line, saw = (int(g) for g in fields.groups())
+            raise CsvReadError(f"has {saw} fields on this line but the header has {expected} "
+                               "(a stray comma, or a value with a comma that needs quotes?)", row=line) from None
+        detail = (getattr(exc, "strerror", None) or str(exc)).strip().splitlines()
+        raise CsvReadError(f"cannot be read as CSV: {detail[0] if detail else type(exc).__name__}") from None
+    frame.index = frame.index + leading
+    header = ["" if pd.isna(c) else str(c) for c in frame.iloc[0]] if len(frame) else []
+    body = frame.iloc[1:]
+    filled = (body != "").any(axis=1)               # blank lines (and rows of only commas) carry nothing
+    if not filled.all():
+        body = body[filled]
+    body = body.set_axis(header, axis=1)
+    body.index = body.index - 1
+    return body
+
+
+def _leading_blank_lines(path: Path, encoding: str) -> tuple[int, bool]:
+    """How many empty lines come before the header, and whether lines end in a bare CR."""
+    count, cr_only = 0, False
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        for line in handle:
+            cr_only = cr_only or (line.endswith("\r") and not line.endswith("\r\n"))
+            if line.strip("\r\n"):
+                break
+            count += 1
+    return count, cr_only
 
 
 def tables_from_frames(raw: dict[str, pd.DataFrame], sources: dict[str, str], origin: str) -> Dataset:
@@ -33,6 +94,7 @@ def tables_from_frames(raw: dict[str, pd.DataFrame], sources: dict[str, str], or
         problems += found
         typed[name] = frame
     problems += check_references(typed, sources)
+    problems += check_target_quarters(typed, sources)
     if problems:
         raise DataValidationError(problems)
     present = frozenset(typed)
@@ -54,9 +116,9 @@ def load_folder(folder: str | Path) -> Dataset:
         if not path.exists():
             continue
         try:
-            raw[name] = _read_csv_text(path)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(str(path), f"cannot be read as CSV: {str(exc).strip().splitlines()[0]}"))
+            raw[name] = read_csv_text(path)
+        except CsvReadError as exc:
+            problems.append(Problem(str(path), str(exc), row=exc.row))
     if problems:
         raise DataValidationError(problems)
     return tables_from_frames(raw, sources, origin=str(folder.resolve()))

@@ -37,43 +37,105 @@ def plan_path(folder: Path, account_id: str) -> Path:
     return folder / f"{account_id}.yaml"
 
 
+def safe_plan_name(account_id: str) -> bool:
+    """Whether ``<account_id>.yaml`` is a plain file name inside the plans folder: an id holding a
+    path separator, a NUL, or nothing but dots could point elsewhere (``../x``, ``/etc/x``)."""
+    text = str(account_id)
+    return bool(text.strip()) and not any(c in text for c in "/\\\x00") and text.strip(".") != "" \
+        and not Path(f"{text}.yaml").is_absolute() and ":" not in text[:2]
+
+
+def read_yaml(path: Path, source: str | None = None) -> Any:
+    """``yaml.safe_load`` of a file, with every way it can fail (unreadable, not UTF-8, bad syntax,
+    a date that does not exist, nesting too deep) turned into a ConfigError naming the file.
+    Python tags such as ``!!python/object`` are refused by the safe loader."""
+    source = source or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(source, "is not UTF-8 text; save it as UTF-8")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(source, f"cannot be read: {exc.strerror or exc}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        detail = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+        raise ConfigError([Problem(source, f"is not valid YAML: {detail}",
+                                   row=mark.line + 1 if mark is not None else None)]) from None
+    except RecursionError:
+        raise ConfigError([Problem(source, "is not valid YAML: nested too deeply")]) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # e.g. due: 2026-02-30, !!int abc
+        raise ConfigError([Problem(source, f"is not valid YAML: a value cannot be read ({exc})")]) from None
+
+
+_SCALARS = (str, int, float, bool, dt.date, dt.datetime)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
     return "" if value is None else str(value)
 
 
+def _kind(value: Any) -> str:
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _scalar(value: Any, where: str, source: str, problems: list[Problem]) -> str:
+    """A sentence, name or date; a list or mapping here is a mistake (and could be huge)."""
+    if value is None or isinstance(value, _SCALARS):
+        return _text(value)
+    problems.append(Problem(source, f"'{where}' must be text, not {_kind(value)}"))
+    return ""
+
+
 def _items(raw: Any, keys: set[str], what: str, source: str, problems: list[Problem]) -> list[dict[str, str]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.append(Problem(source, f"'{what}' must be a list"))
+        problems.append(Problem(source, f"'{what}' must be a list, not {_kind(raw)}"))
         return []
     items = []
     for i, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
-            problems.append(Problem(source, f"'{what}' item {i} must be a mapping", value=item))
+            problems.append(Problem(source, f"'{what}' item {i} must be a mapping of "
+                                            f"{', '.join(sorted(keys))}, not {_kind(item)}"))
             continue
-        for key in set(item) - keys:
-            problems.append(Problem(source, f"unknown key '{what}[{i}].{key}' (known: {', '.join(sorted(keys))})"))
-        items.append({k: _text(item.get(k)) for k in sorted(keys)})
+        for key in item:
+            if key not in keys:
+                problems.append(Problem(source, f"unknown key '{what}[{i}].{_short(key)}' "
+                                                f"(known: {', '.join(sorted(keys))})"))
+        items.append({k: _scalar(item.get(k), f"{what}[{i}].{k}", source, problems) for k in sorted(keys)})
     return items
 
 
+def _short(key: Any) -> str:
+    text = key if isinstance(key, str) else repr(key) if isinstance(key, _SCALARS) or key is None else _kind(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def load_plan(folder: Path, account_id: str) -> PlanInputs:
-    path = plan_path(folder, account_id)
+    """The account's plan file, checked; no file (or an id that cannot be a file name) is no plan."""
+    if not safe_plan_name(account_id):
+        return PlanInputs()
+    path = plan_path(Path(folder), account_id)
     if not path.is_file():
         return PlanInputs()
     source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError([Problem(source, f"is not valid YAML: {getattr(exc, 'problem', None) or exc}")]) from None
+    raw = read_yaml(path, source)
+    if raw is None:
+        raw = {}
     problems: list[Problem] = []
     if not isinstance(raw, dict):
-        raise ConfigError([Problem(source, "must be a mapping with swot, goals and actions")])
-    for key in set(raw) - {"swot", "goals", "actions", "account_id"}:
-        problems.append(Problem(source, f"unknown key '{key}' (known: account_id, swot, goals, actions)"))
+        raise ConfigError([Problem(source, f"must be a mapping with swot, goals and actions, not {_kind(raw)}")])
+    for key in raw:
+        if key not in ("swot", "goals", "actions", "account_id"):
+            problems.append(Problem(source, f"unknown key '{_short(key)}' (known: account_id, swot, goals, actions)"))
+    said = _scalar(raw.get("account_id"), "account_id", source, problems)
+    if said and said != str(account_id):
+        problems.append(Problem(source, f"'account_id' says {_short(said)!r} but the file is for account "
+                                        f"{account_id!r} (the file name is the account id)"))
     swot_raw = raw.get("swot") or {}
     swot: dict[str, list[str]] = {}
     if not isinstance(swot_raw, dict):
@@ -81,11 +143,13 @@ def load_plan(folder: Path, account_id: str) -> PlanInputs:
     else:
         for kind, items in swot_raw.items():
             if kind not in SWOT_KINDS:
-                problems.append(Problem(source, f"unknown key 'swot.{kind}' (known: {', '.join(SWOT_KINDS)})"))
+                problems.append(Problem(source, f"unknown key 'swot.{_short(kind)}' (known: {', '.join(SWOT_KINDS)})"))
+            elif items is None:
+                swot[kind] = []
             elif not isinstance(items, list):
                 problems.append(Problem(source, f"'swot.{kind}' must be a list of sentences"))
             else:
-                swot[kind] = [_text(t) for t in items]
+                swot[kind] = [_scalar(t, f"swot.{kind}[{i}]", source, problems) for i, t in enumerate(items, 1)]
     goals = _items(raw.get("goals"), GOAL_KEYS, "goals", source, problems)
     for i, goal in enumerate(goals, start=1):
         if goal["horizon"] not in HORIZONS:
@@ -95,3 +159,26 @@ def load_plan(folder: Path, account_id: str) -> PlanInputs:
     if problems:
         raise ConfigError(problems)
     return PlanInputs(swot=swot, goals=goals, actions=actions, source=source)
+
+
+def plan_files(folder: Path) -> list[Path]:
+    """Every plan file in the folder (``*.yaml``), sorted; none when the folder does not exist."""
+    try:
+        return sorted(p for p in Path(folder).glob("*.yaml") if p.is_file())
+    except (OSError, ValueError):
+        return []
+
+
+def validate_plan_files(folder: Path, account_ids: set[str] | None = None) -> list[Problem]:
+    """Problems in every plan file present, and (given the known ids) files for no known account."""
+    problems: list[Problem] = []
+    for path in plan_files(folder):
+        account_id = path.stem
+        try:
+            load_plan(path.parent, account_id)
+        except ConfigError as exc:
+            problems += exc.problems
+        if account_ids is not None and account_id not in account_ids:
+            problems.append(Problem(str(path), f"is a plan for account {account_id!r}, which is not in the data "
+                                               "(the file name must be the account id)"))
+    return problems

@@ -708,24 +708,21 @@ def derive_targets(revenue: pd.DataFrame, rules: list[dict[str, Any]], run: _Run
     first, last = frame["q"].min(), frame["q"].max()
     quarters = pd.period_range(first, last, freq="Q")
     wide = wide.reindex(columns=quarters, fill_value=0.0)
-    rows, used = [], Counter()
-    skipped = 0
-    for q in quarters:
-        for account in wide.index:
-            for rule in rules:
-                base = None
-                if rule["basis"] == "same_quarter_last_year" and q - 4 >= first:
-                    base = wide.at[account, q - 4]
-                elif rule["basis"] == "previous_quarter" and q - 1 >= first:
-                    base = wide.at[account, q - 1]
-                elif rule["basis"] == "trailing_average" and q - 4 >= first:
-                    base = float(np.mean([wide.at[account, q - k] for k in range(1, 5)]))
-                if base is not None and base > 0:
-                    rows.append((account, quarter_label(q), round(base * (1 + rule["growth"]), 2)))
-                    used[_rule_label(rule)] += 1
-                    break
-            else:
-                skipped += 1
+    # Columns are consecutive quarters, so shifting columns by k gives the revenue k quarters before
+    # (NaN where that is before the data starts: no base).
+    bases = {"same_quarter_last_year": wide.shift(4, axis=1),
+             "previous_quarter": wide.shift(1, axis=1),
+             "trailing_average": wide.T.rolling(4).mean().shift(1).T}
+    target = pd.DataFrame(np.nan, index=wide.index, columns=wide.columns)
+    used: Counter = Counter()
+    for rule in rules:
+        base = bases[rule["basis"]]
+        take = target.isna() & (base > 0)
+        target = target.mask(take, (base * (1 + rule["growth"])).round(2))
+        used[_rule_label(rule)] += int(take.to_numpy().sum())
+    skipped = int(target.isna().to_numpy().sum())
+    long = target.T.stack().dropna()                       # quarter by quarter, accounts in order
+    rows = [(account, quarter_label(q), value) for (q, account), value in long.items()]
     if run is not None:
         span = f"{quarter_label(first)} to {quarter_label(last)}"
         for rule in rules:

@@ -178,6 +178,13 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
         prior = by_q.get((acct, period - 4))
         base = prior if prior is not None else value / (1 + rng.normal(0.05, 0.05))
         trows.append((acct, f"{period.year}Q{period.quarter}", round(base * 1.08, -2)))
+    # The plan covers the whole year: targets for the quarters still to come, from last year's revenue.
+    for q in range(last_q.quarter + 1, 5):
+        future = pd.Period(year=last_q.year, quarter=q, freq="Q")
+        for acct in sorted({a for a, _ in by_q.index} - no_targets):
+            prior = by_q.get((acct, future - 4))
+            if prior is not None:
+                trows.append((acct, f"{future.year}Q{future.quarter}", round(prior * 1.08, -2)))
     targets = pd.DataFrame(trows, columns=["account_id", "quarter", "target"])
 
     # --- opportunities -------------------------------------------------------------------

@@ -312,8 +312,9 @@ class SqlSource(TableSource):
                 self._secret = parsed.password or ""
                 self._engine = sqlalchemy.create_engine(parsed)
             except ImportError as exc:
-                raise ConfigError([Problem(self.describe(), f"the database driver is not installed "
-                                                            f"({exc.name or exc}): {EXTRA_HINT}")]) from None
+                raise ConfigError([Problem(self.describe(), f"the database driver '{exc.name or exc}' is not "
+                                                            f"installed; install it with pip (PostgreSQL and DuckDB "
+                                                            f"drivers come with {EXTRA_HINT})")]) from None
             except Exception as exc:  # noqa: BLE001 - bad URL, unknown dialect
                 raise ConfigError([Problem(self.describe(), "cannot use this database URL: "
                                                             f"{self._scrub(f'{type(exc).__name__}: {exc}')}")]) \

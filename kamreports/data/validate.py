@@ -6,13 +6,21 @@ count, so one systematically broken column does not bury the rest.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
 from ..periods import QUARTER_PATTERN
 from .schema import TABLES, Column, Table
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..model import Portfolio
+    from .dataset import Dataset
 
 MAX_LISTED_PER_CHECK = 10
 
@@ -41,6 +49,35 @@ def _normalise_choice(values: pd.Series) -> pd.Series:
     return values.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
+# Dates and quarters outside these years are typing errors (0026-07-31, 20260-01-01), and
+# would make quarterly series span millennia.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+# A time with a zone ("2026-07-31T10:00:00+02:00", "...Z"): the zone is dropped so the date is
+# the one written (a booking's local date), and mixed zones cannot make pandas raise.
+_TIME_ZONE_RE = r"^(\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _one_date(value: object) -> pd.Timestamp:
+    try:
+        stamp = pd.to_datetime(value, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return stamp.tz_localize(None) if getattr(stamp, "tzinfo", None) is not None else stamp
+
+
+def parse_dates(text: pd.Series) -> pd.Series:
+    """ISO dates (with or without a time) into naive timestamps; anything else becomes NaT."""
+    text = text.astype("string").str.replace(_TIME_ZONE_RE, r"\1", regex=True, case=False)
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError, OverflowError):  # e.g. a zone the pattern above did not catch
+        parsed = pd.to_datetime(text.map(_one_date, na_action="ignore"), errors="coerce")
+    if getattr(parsed.dtype, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
 def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Problem]) -> pd.Series:
     """Parse one column of strings into its kind; record every bad cell."""
     text = raw.astype("string").str.strip()
@@ -60,13 +97,18 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
     if col.kind == "quarter":
         ok = text.str.match(QUARTER_PATTERN.pattern, case=False).fillna(False).astype(bool)
         _report(problems, source, text.index[~blank & ~ok], col.name, text, f"expected {_EXPECTED['quarter']}")
-        return text.str.upper().str.replace(r"[\s\-]", "", regex=True).mask(blank | ~ok)
+        year = pd.to_numeric(text.str.extract(r"^\s*(\d{4})", expand=False), errors="coerce")
+        far = ~blank & ok & ~year.between(MIN_YEAR, MAX_YEAR)
+        _report(problems, source, text.index[far], col.name, text, f"is not between {MIN_YEAR} and {MAX_YEAR}")
+        return text.str.upper().str.replace(r"[\s\-]", "", regex=True).mask(blank | ~ok | far)
 
     if col.kind == "date":
-        parsed = pd.to_datetime(text.mask(blank), errors="coerce", format="ISO8601")
+        parsed = parse_dates(text.mask(blank))
         bad = ~blank & parsed.isna()
         _report(problems, source, text.index[bad], col.name, text, f"unparseable date; expected {_EXPECTED['date']}")
-        return parsed
+        far = parsed.notna() & ~parsed.dt.year.between(MIN_YEAR, MAX_YEAR)
+        _report(problems, source, text.index[far], col.name, text, f"is not between {MIN_YEAR} and {MAX_YEAR}")
+        return parsed.mask(far)
 
     numbers = pd.to_numeric(text.mask(blank).str.replace(",", "", regex=False), errors="coerce").astype("float64")
     numbers = numbers.mask(numbers.abs() == float("inf"))  # "inf", "1e400": not a usable number
@@ -84,13 +126,23 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
         high = valid & (numbers > col.maximum)
         _report(problems, source, text.index[high], col.name, text, f"is above the maximum {col.maximum:g}")
     numbers = numbers.astype("float64")
-    return numbers.round().astype("Int64") if col.kind == "int" else numbers
+    if col.kind == "int":  # a huge value (already reported) must not break the cast
+        return numbers.where(numbers.abs() < 2.0 ** 53).round().astype("Int64")
+    return numbers
 
 
 def coerce_table(spec: Table, raw: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Check columns, types, ranges and duplicate keys of one table."""
     problems: list[Problem] = []
-    raw = raw.rename(columns=lambda c: str(c).strip())
+    if not pd.api.types.is_integer_dtype(raw.index):
+        raw = raw.reset_index(drop=True)
+    raw = raw.set_axis([str(c).strip().strip("\ufeff").strip() for c in raw.columns], axis=1)
+    repeated = raw.columns[raw.columns.duplicated()]
+    for name in dict.fromkeys(repeated):
+        if name in spec.column_names:
+            problems.append(Problem(source, f"column '{name}' appears {int((raw.columns == name).sum())} times "
+                                            "in the header; each column must appear once", column=name))
+    raw = raw.loc[:, ~raw.columns.duplicated()]
     missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
     for name in missing:
         problems.append(Problem(source, f"required column '{name}' is missing "
@@ -135,3 +187,173 @@ def check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -
             _report(problems, sources.get(name, name), frame.index[unknown], col.name, values,
                     f"refers to an unknown {ref_table[:-1] if ref_table.endswith('s') else ref_table}")
     return problems
+
+
+def check_target_quarters(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
+    """A target before the first quarter of revenue, or after the end of the year of the last one,
+    is a typing error or the wrong file. Targets for the rest of the current year are the plan
+    (the full-year forecast is measured against them), so they are allowed."""
+    targets, revenue = tables.get("targets"), tables.get("revenue")
+    if targets is None or revenue is None or targets.empty or "quarter" not in targets.columns \
+            or "date" not in revenue.columns:
+        return []
+    dates = revenue["date"].dropna()
+    if dates.empty:
+        return []
+    first, last = dates.min().to_period("Q"), dates.max().to_period("Q")
+    labels = targets["quarter"]
+    parsed = labels.str.extract(r"^(\d{4})Q([1-4])$").astype("float64")
+    ordinal = parsed[0] * 4 + parsed[1] - 1
+    low, high = first.year * 4 + first.quarter - 1, last.year * 4 + 3
+    outside = labels.notna() & ordinal.notna() & ((ordinal < low) | (ordinal > high))
+    span = f"{first.year}Q{first.quarter} to {last.year}Q{last.quarter}; targets may run to {last.year}Q4"
+    problems: list[Problem] = []
+    _report(problems, sources.get("targets", "targets"), labels.index[outside], "quarter", labels,
+            f"is a quarter with no revenue at all in the data (the revenue covers {span}); "
+            "a target must fall within that range")
+    return problems
+
+
+# --- everything at once: settings, data, plans -----------------------------------------------
+
+class InputError(DataValidationError, ConfigError):
+    """Problems in both the data and the settings (or plans), listed together."""
+
+    title = "problem(s) in the data and settings"
+
+
+@dataclass
+class CheckedInputs:
+    """What :func:`validate_inputs` found; the objects are None where they could not be made."""
+
+    settings: Settings | None = None
+    dataset: Dataset | None = None
+    data_location: object = None          # as load_for_build returns it: a path, a SourceRef or None
+    portfolio: Portfolio | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)   # "settings", "data", "plans"
+
+    def add(self, kind: str, problems: list[Problem]) -> None:
+        new = [p for p in problems if p not in self.problems]
+        if new:
+            self.problems += new
+            self.kinds.add(kind)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_problems(self) -> None:
+        """One error listing every problem: ConfigError for settings and plans only,
+        DataValidationError for data only, InputError (both) for a mix."""
+        if not self.problems:
+            return
+        if self.kinds <= {"settings", "plans"}:
+            raise ConfigError(self.problems)
+        if self.kinds == {"data"}:
+            raise DataValidationError(self.problems)
+        raise InputError(self.problems)
+
+
+def _settings_leniently(config: Path | str | None, checked: CheckedInputs) -> Settings | None:
+    """The settings, or when they have problems, the keys that were well-formed (so the data they
+    name can still be checked); None when the file cannot be read at all."""
+    from .. import config as config_module
+    from .plans import read_yaml
+
+    try:
+        return config_module.load_settings(config)
+    except ConfigError as exc:
+        checked.add("settings", exc.problems)
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
+        if config is None:
+            raise
+        # load_settings lets a few YAML failures escape (not UTF-8, a date that does not exist,
+        # nesting too deep); read_yaml names them. Anything else is a bug: re-raise it.
+        try:
+            read_yaml(Path(config))  # type: ignore[arg-type]
+        except ConfigError as exc:
+            checked.add("settings", exc.problems)
+            return None
+        raise
+    try:
+        raw = read_yaml(Path(config))  # type: ignore[arg-type]
+    except ConfigError:
+        return None
+    ignored: list[Problem] = []
+    partial = config_module._build(config_module.Settings, raw if raw is not None else {}, "", str(config), ignored)
+    return dataclasses.replace(partial, source=str(config))
+
+
+def validate_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
+                    accounts: list[str] | None = None, all_plans: bool = True) -> CheckedInputs:
+    """Check settings, data and plan files and collect every problem, without stopping at the first
+    kind: a broken settings file does not hide the data's problems. ``all_plans`` checks every
+    ``*.yaml`` in the plans folder (``kamreports validate``); otherwise only the plans of
+    ``accounts``, or of the key accounts (a build). Never raises for bad input."""
+    from ..model import build_portfolio
+    from ..periods import QuarterError
+    from . import load_for_build
+    from .plans import load_plan, validate_plan_files
+
+    checked = CheckedInputs()
+    settings = _settings_leniently(config, checked)
+    settings_ok = not checked.problems
+    checked.settings = settings
+    if settings is None and data in (None, ""):
+        checked.warnings.append("the data was not checked: the settings file cannot be read, so where the data "
+                                "is is unknown (or give --data)")
+        return checked
+
+    from ..config import Settings
+
+    settings = settings or Settings()
+    try:
+        checked.dataset, checked.data_location = load_for_build(settings, data)
+    except ProblemsError as exc:
+        checked.add("data" if isinstance(exc, DataValidationError) else "settings", exc.problems)
+    except KamError as exc:
+        checked.add("data", [Problem(str(data or settings.source), str(exc))])
+    except Exception as exc:  # noqa: BLE001 - only after settings problems, which it follows from
+        if settings_ok:
+            raise
+        checked.warnings.append(f"the data was not checked: fix the settings problems first "
+                                f"({type(exc).__name__}: {str(exc)[:200]})")
+
+    dataset = checked.dataset
+    if dataset is not None:
+        try:
+            checked.portfolio = build_portfolio(dataset, settings, quarter)
+        except ProblemsError as exc:
+            checked.add("settings", exc.problems)
+        except QuarterError as exc:
+            checked.add("data", [Problem(dataset.source or "data", f"revenue: {exc}")])
+        except Exception:  # noqa: BLE001 - settings already reported as broken; their effect is noise
+            if settings_ok:
+                raise
+
+    known = set(dataset.accounts["account_id"].dropna()) if dataset is not None else None
+    if all_plans:
+        problems = validate_plan_files(settings.accounts_path)
+        checked.add("plans", problems)
+        if known is not None:
+            from .plans import plan_files
+
+            for path in plan_files(settings.accounts_path):
+                if path.stem not in known:
+                    checked.warnings.append(f"{path}: no account {path.stem!r} in the data, so this plan is "
+                                            "never shown (the file name must be the account id)")
+    if accounts and checked.portfolio is not None:
+        summary = checked.portfolio.summary
+        checked.add("settings", [Problem("--accounts", f"no such account with revenue up to "
+                                                        f"{checked.portfolio.quarter}", value=a)
+                                 for a in accounts if a not in summary.index])
+    if not all_plans:
+        ids = accounts or (list(checked.portfolio.key_accounts.index) if checked.portfolio is not None else [])
+        for account_id in dict.fromkeys(ids):
+            try:
+                load_plan(settings.accounts_path, account_id)
+            except ConfigError as exc:
+                checked.add("plans", exc.problems)
+    return checked

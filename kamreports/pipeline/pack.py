@@ -223,9 +223,36 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
     return path
 
 
+ACCOUNT_COLUMNS = {  # export name: summary column (documented in the README)
+    "account_id": None, "name": "name", "owner": "owner", "region": "region", "industry": "industry",
+    "parent_id": "parent_id", "revenue_q": "revenue_q", "revenue_t4q": "revenue_t4q",
+    "target_q": "target_q", "attainment_q": "attainment_q", "qoq_growth": "qoq_growth",
+    "yoy_growth": "yoy_growth", "t4q_growth": "t4q_growth", "gross_margin_pct": "gross_margin_pct",
+    "share_of_wallet": "share_of_wallet", "abc_class": "abc_class", "selection_score": "score",
+    "tier": "tier", "is_key": "is_key", "selection_reason": "selection_reason",
+    "attractiveness": "attractiveness", "relationship_strength": "strength", "quadrant": "quadrant",
+    "relationship_stage": "relationship_stage", "health_score": "health_score", "health_band": "health_band",
+    "fy_forecast": "fy_forecast", "fy_annual_target": "fy_annual_target", "fy_verdict": "fy_verdict",
+}
+
+
+def accounts_table(portfolio: Portfolio) -> "pd.DataFrame":
+    import pandas as pd
+
+    s = portfolio.summary
+    out = pd.DataFrame({name: (s.index if col is None else s[col]) for name, col in ACCOUNT_COLUMNS.items()
+                        if col is None or col in s.columns})
+    out.insert(1, "quarter", portfolio.quarter)
+    return out.sort_values("revenue_t4q", ascending=False, kind="mergesort")
+
+
 def write_exports(staging: Path, portfolio: Portfolio) -> list[str]:
-    """Machine-readable figures beside the packs: roi.csv (and accounts.csv when available)."""
+    """Machine-readable figures beside the packs: accounts.csv and roi.csv."""
     written = []
+    tmp = staging / "accounts.csv.tmp"
+    accounts_table(portfolio).to_csv(tmp, index=False)
+    os.replace(tmp, staging / "accounts.csv")
+    written.append("accounts.csv")
     table = portfolio.roi.table
     tmp = staging / "roi.csv.tmp"
     table.to_csv(tmp, index=False)
