@@ -61,14 +61,17 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")
 CODE: dict = {"root": REPO, "env": dict(os.environ)}
 
 
-def take_snapshot(work: Path) -> Path:
-    snap = work / "snapshot"
+def take_snapshot(work: Path, name: str = "snapshot", source: Path = REPO, patch: Path | None = None) -> dict:
+    """Copy the code under test into ``work/name`` (optionally applying a unified diff); returns
+    {"root", "env"} to run it with."""
+    snap = work / name
     shutil.rmtree(snap, ignore_errors=True)
-    for name in ("kamreports", "notebooks", "params"):
-        shutil.copytree(REPO / name, snap / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    CODE["root"] = snap
-    CODE["env"] = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(snap), os.environ.get("PYTHONPATH")])))
-    return snap
+    for part in ("kamreports", "notebooks", "params"):
+        shutil.copytree(source / part, snap / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    if patch:
+        subprocess.run(["patch", "-p1", "--quiet", "-d", str(snap), "-i", str(patch.resolve())], check=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(snap), os.environ.get("PYTHONPATH")])))
+    return {"root": snap, "env": env}
 
 
 # --- measuring a command ---------------------------------------------------------------------------
@@ -464,11 +467,13 @@ def run_floor(work: Path, data: Path, ids: list[str], workers: int, log: Path) -
 
 # --- build ------------------------------------------------------------------------------------------
 
-def run_build(work: Path, data: Path, ids: list[str], book: bool, log: Path, name: str) -> dict:
+def run_build(work: Path, data: Path, ids: list[str], book: bool, log: Path, name: str,
+              code: dict | None = None) -> dict:
     out = work / name
     cmd = [VENV_BIN / "kamreports", "build", "--data", data, "--accounts", ",".join(ids), "--output", out,
            "--force", "--quiet"] + ([] if book else ["--no-book"])
-    m = run_measured(name, cmd, log)
+    code = code or CODE
+    m = run_measured(name, cmd, log, env=code["env"], cwd=code["root"])
     _check(m)
     manifests = list(out.glob("*/manifest.json"))
     manifest = json.loads(manifests[0].read_text()) if manifests else {}
@@ -511,6 +516,11 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated: naive,floor1,floor,build,book")
     parser.add_argument("--accounts-total", type=int,
                         help="instead: memory check, a build of this many account packs with the book")
+    parser.add_argument("--patch", type=Path,
+                        help="also time `build --no-book` with this unified diff (-p1) applied to a copy of the code")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run `build --no-book` (and its patched variant) this many times, alternating; "
+                             "the table shows the median")
     parser.add_argument("--no-snapshot", action="store_true", help="run the live working tree, not a snapshot")
     parser.add_argument("--workdir", type=Path, help="keep data and output here (default: a temp folder, removed)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
@@ -522,7 +532,12 @@ def main() -> None:
     print(f"work folder {work}; commands' output in {log}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     if not args.no_snapshot:
-        print(f"code under test: snapshot of {REPO} in {take_snapshot(work)}")
+        CODE.update(take_snapshot(work))
+        print(f"code under test: snapshot of {REPO} in {CODE['root']}")
+    patched = None
+    if args.patch:
+        patched = take_snapshot(work, "snapshot-patched", CODE["root"], args.patch)
+        print(f"patched variant: {args.patch} applied to a copy in {patched['root']}")
     results: dict = {}
     try:
         if args.accounts_total:
@@ -544,8 +559,17 @@ def main() -> None:
             print(f"K = {k} account packs (+1 portfolio review): the {k} largest by T4Q revenue "
                   f"(the build's own rule selects {selected}); pinned with --accounts")
             if "build" not in skip:
-                print("build (--no-book) ...")
-                results["build"] = run_build(work, data, ids, False, log, "build")
+                runs: dict[str, list[dict]] = {"build": [], "patched": []}
+                for i in range(args.repeat):
+                    print(f"build (--no-book){f', run {i + 1} of {args.repeat}' if args.repeat > 1 else ''} ...")
+                    runs["build"].append(run_build(work, data, ids, False, log, "build"))
+                    if patched:
+                        print("build (--no-book), patched ...")
+                        runs["patched"].append(run_build(work, data, ids, False, log, "build-patched", patched))
+                for key, got in runs.items():
+                    if got:
+                        got.sort(key=lambda r: r["seconds"])
+                        results[key] = dict(got[len(got) // 2], runs=[(r["seconds"], r["cpu"]) for r in got])
             if "book" not in skip:
                 print("build with the book ...")
                 results["book"] = run_build(work, data, ids, True, log, "build-book")
@@ -574,6 +598,8 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
         rows.append((f"naive, extrapolated from {len(naive['subset'])} accounts*", naive))
     if "build" in results:
         rows.append(("`kamreports build --no-book`", results["build"]))
+    if "patched" in results:
+        rows.append((f"`build --no-book`, with {args.patch.name}", results["patched"]))
     if "book" in results:
         rows.append(("`kamreports build` (with book)", results["book"]))
     if "floor" in results:
@@ -608,6 +634,12 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
               f"CPU s: {b['cpu'] / f['cpu']:.2f}x)")
     if b and "floor1" in results:
         print(f"build / floor(1p)  = {b['seconds'] / results['floor1']['seconds']:5.2f}x")
+    if b and "patched" in results:
+        pr = results["patched"]
+        print(f"patched / build    = {pr['seconds'] / b['seconds']:5.2f}x wall, {pr['cpu'] / b['cpu']:.2f}x CPU "
+              f"(runs, wall/CPU s: build {b.get('runs')}, patched {pr.get('runs')})")
+        if f:
+            print(f"patched / floor({args.workers}p) = {pr['seconds'] / f['seconds']:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--accounts", type=_accounts, help="comma-separated account ids (default: the key accounts)")
     b.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
     b.add_argument("--workers", type=int, default=0, help="parallel workers (default: one per core)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="run the notebooks on this Dask distributed scheduler's workers instead of local processes "
+                        "(also 'scheduler:' in the config); workers need kamreports[dask] and the same input paths")
     b.add_argument("--timeout", type=int, default=600, help="seconds a notebook cell may run (default: 600)")
     b.add_argument("--no-book", action="store_true", help="skip the combined QBR book")
     b.add_argument("--force", action="store_true", help="rebuild every pack, even those whose inputs are unchanged")
@@ -85,7 +88,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     options = BuildOptions(data=args.data, config=args.config, quarter=args.quarter, accounts=args.accounts,
                            output=args.output, workers=args.workers, timeout=args.timeout, book=not args.no_book,
-                           force=args.force, retry_failed=args.retry_failed, wait=args.wait, notebooks=args.notebooks)
+                           force=args.force, retry_failed=args.retry_failed, wait=args.wait, notebooks=args.notebooks,
+                           scheduler=args.scheduler)
     log_file = getattr(args, "log_file", None)
     try:
         report = build(options, progress=on_done, on_plan=on_plan)

@@ -203,6 +203,7 @@ class Settings:
     profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data
     accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
+    scheduler: str | None = None       # Dask scheduler (tcp://host:port) that runs the account notebooks; empty = local
     source: str = field(default="defaults", compare=False)
 
     def resolve(self, relative: str | None) -> Path | None:
@@ -419,6 +420,9 @@ def validate(settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     src = settings.source
     problems += _validate_data(settings)
+    if settings.scheduler is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", str(settings.scheduler)):
+        problems.append(Problem(src, "'scheduler' must be a Dask scheduler address such as tcp://10.0.0.5:8786",
+                                value=settings.scheduler))
     sel = settings.selection
     _check_weights(sel.criteria, DERIVED_CRITERIA + ANALYST_CRITERIA, "selection.criteria", src, problems, 3, 5)
     _check_weights(settings.matrix.attractiveness, ATTRACTIVENESS_FACTORS, "matrix.attractiveness", src, problems, 1, 5)
@@ -497,6 +501,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
 def settings_dict(settings: Settings) -> dict[str, Any]:
     """Plain data for the manifest; a database password is shown as ***."""
     out = dataclasses.asdict(settings)
+    out.pop("scheduler", None)  # where the packs are built, not what they say: no rebuild when it changes
     if isinstance(out.get("data"), dict) and out["data"].get("url"):
         from .data.sources import mask_url
 

@@ -232,7 +232,8 @@ def _private_copy(portfolio: Portfolio) -> Portfolio:
     # Copy-on-write frames: copies are free, and a notebook that changes its
     # frames cannot change what the next notebook in the same kernel sees.
     tables = {name: frame.copy() for name, frame in portfolio.dataset.tables().items()}
-    dataset = Dataset(**tables, present=portfolio.dataset.present, source=portfolio.dataset.source)
+    dataset = Dataset(**tables, present=portfolio.dataset.present, source=portfolio.dataset.source,
+                      quality=portfolio.dataset.quality.copy(), notes=portfolio.dataset.notes)
     return Portfolio(dataset=dataset, settings=portfolio.settings, quarter=portfolio.quarter,
                      quarterly=portfolio.quarterly.copy(), summary=portfolio.summary.copy(),
                      pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share)

@@ -65,6 +65,8 @@ def account_summary(dataset: Dataset, quarter: str) -> pd.DataFrame:
     out["revenue_t4q"] = total(wide_rev, _window(quarter, 0, 4))
     out["revenue_prior_t4q"] = total(wide_rev, _window(quarter, 4, 4))
     out["gross_margin_t4q"] = out["revenue_t4q"] - total(wide_cogs, _window(quarter, 0, 4))
+    if dataset.revenue["cogs"].isna().all():  # no cost of goods in the data: margin is unknown, not 100%
+        out["gross_margin_t4q"] = float("nan")
     out["gross_margin_pct"] = ratio(out["gross_margin_t4q"], out["revenue_t4q"])
     # every quarter of the relationship up to the reporting quarter (the lifetime_value criterion)
     out["gross_margin_to_date"] = wide_rev.sum(axis=1) - wide_cogs.sum(axis=1)

@@ -91,13 +91,13 @@ def year_forecast_chart(path: pd.DataFrame, annual_target: float | None = None, 
         label = f"{'Forecast' if (~actual).any() else 'Actual'} {fmt(cum[-1], 0)}"
         if end_high > end_low:
             label += f"\n({fmt(end_low, 0)}–{fmt(end_high, 0)})"
-        ax.annotate(label.replace("$", r"\$"), (x[-1], cum[-1]), xytext=(10, 0), textcoords="offset points", va="center",
+        ax.annotate(label, (x[-1], cum[-1]), xytext=(10, 0), textcoords="offset points", va="center",
                     fontsize=8, color="#222222")
         has_target = annual_target is not None and pd.notna(annual_target) and annual_target > 0
         if has_target:
             ax.axhline(annual_target, color=ORANGE, linestyle=(0, (6, 3)), linewidth=1.6, label="Annual target",
                        zorder=3)
-            ax.annotate(f"Target {fmt(annual_target, 0)}".replace("$", r"\$"), (-0.4, annual_target), xytext=(0, 4),
+            ax.annotate(f"Target {fmt(annual_target, 0)}", (-0.4, annual_target), xytext=(0, 4),
                         textcoords="offset points", fontsize=8, color="#222222", va="bottom")
         else:
             ax.text(0.01, 0.97, "No full-year target set", transform=ax.transAxes, ha="left", va="top", color=GREY)

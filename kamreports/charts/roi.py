@@ -20,11 +20,6 @@ LOAD_STYLE = {  # load -> (face colour, hatch)
 }
 
 
-def _plain(text: str) -> str:
-    """Dollar signs as text, not matplotlib mathtext delimiters."""
-    return text.replace("$", r"\$")
-
-
 def _no_data(ax, message: str) -> None:
     ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555")
     ax.set_xticks([])
@@ -135,7 +130,7 @@ def whale_curve(curve: pd.DataFrame, currency: str = "$", title: str = "Whale cu
             peak = float(ys.max())
             peak_money = float(curve["cum_profit"].max())
             ax.annotate(f"Peak: {peak:.0%} of total profit" if as_share else
-                        _plain(f"Peak: {money_axis(currency)(peak, 0)}"), (start, peak), xytext=(6, 8),
+                        (f"Peak: {money_axis(currency)(peak, 0)}"), (start, peak), xytext=(6, 8),
                         textcoords="offset points", ha="left", va="bottom", fontsize=8)
             ax.text(start + (1 - start) / 2, 0.5, f"{int(losers.sum())} loss-making accounts\n"
                     f"give back {abs(float(curve['profit'][losers].sum())) / peak_money:.0%} of the peak" if peak_money > 0 else

@@ -39,6 +39,7 @@ RC = {
     "figure.dpi": 100,
     "savefig.dpi": 200,
     "svg.fonttype": "none",
+    "text.parse_math": False,  # names and money come from data: "$x$" or "$5 to $9" stay literal text
 }
 
 

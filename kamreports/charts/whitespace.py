@@ -44,12 +44,12 @@ def whitespace_heatmap(matrix: pd.DataFrame, estimates: pd.DataFrame | None = No
             for j in range(n_cols):
                 if bought[i, j]:
                     dark = share[i, j] > 0.6
-                    ax.text(j, i, _plain(fmt(values[i, j], 0)), ha="center", va="center", fontsize=6.5,
+                    ax.text(j, i, (fmt(values[i, j], 0)), ha="center", va="center", fontsize=6.5,
                             color="white" if dark else "#111111")
                 else:
                     ax.add_patch(_hatched(i, j))
                     if guess is not None and np.isfinite(guess[i, j]) and guess[i, j] > 0:
-                        ax.text(j, i, _plain(f"≈{fmt(guess[i, j], 0)}"), ha="center", va="center", fontsize=6.3,
+                        ax.text(j, i, (f"≈{fmt(guess[i, j], 0)}"), ha="center", va="center", fontsize=6.3,
                                 style="italic", color="#444444",
                                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8})
         ax.set_xticks(np.arange(n_cols), [product_labels.get(p, p) for p in matrix.columns], rotation=30,
@@ -72,11 +72,6 @@ def whitespace_heatmap(matrix: pd.DataFrame, estimates: pd.DataFrame | None = No
         ax.set_title(title, pad=16)
         ax.text(0, 1.01, note, transform=ax.transAxes, fontsize=7, color="#444444", ha="left", va="bottom")
     return fig
-
-
-def _plain(text: str) -> str:
-    """Dollar signs as text, not matplotlib mathtext delimiters."""
-    return text.replace("$", r"\$")
 
 
 def _hatched(row: int, col: int):

@@ -51,7 +51,7 @@ def _file_url(settings: Settings, url: str | None) -> str | None:
     import re
 
     match = re.match(r"^((?:sqlite|duckdb)(?:\+\w+)?:///)([^/:?][^?]*)(\?.*)?$", url or "")
-    if not match or settings.source == "defaults":
+    if not match or settings.source == "defaults" or "${" in match.group(2):
         return url
     return f"{match.group(1)}{settings.resolve(match.group(2))}{match.group(3) or ''}"
 

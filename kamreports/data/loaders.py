@@ -98,7 +98,7 @@ def tables_from_frames(raw: dict[str, pd.DataFrame], sources: dict[str, str], or
     if problems:
         raise DataValidationError(problems)
     present = frozenset(typed)
-    full = {name: typed.get(name, empty_table(name)) for name in TABLES}
+    full = {name: typed[name] if name in typed else empty_table(name) for name in TABLES}
     return Dataset(**full, present=present, source=origin)
 
 

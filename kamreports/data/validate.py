@@ -68,7 +68,10 @@ def _one_date(value: object) -> pd.Timestamp:
 
 def parse_dates(text: pd.Series) -> pd.Series:
     """ISO dates (with or without a time) into naive timestamps; anything else becomes NaT."""
-    text = text.astype("string").str.replace(_TIME_ZONE_RE, r"\1", regex=True, case=False)
+    text = text.astype("string")
+    timed = (text.str.len() > 10).fillna(False).astype(bool)  # a date alone is 10 characters: no zone to drop
+    if timed.any():
+        text = text.mask(timed, text[timed].str.replace(_TIME_ZONE_RE, r"\1", regex=True, case=False))
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     except (ValueError, TypeError, OverflowError):  # e.g. a zone the pattern above did not catch
@@ -262,8 +265,9 @@ def _settings_leniently(config: Path | str | None, checked: CheckedInputs) -> Se
     from .. import config as config_module
     from .plans import read_yaml
 
+    recheck = False
     try:
-        return config_module.load_settings(config)
+        return _checked_paths(config_module.load_settings(config), checked)
     except ConfigError as exc:
         checked.add("settings", exc.problems)
     except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
@@ -272,18 +276,51 @@ def _settings_leniently(config: Path | str | None, checked: CheckedInputs) -> Se
         # load_settings lets a few YAML failures escape (not UTF-8, a date that does not exist,
         # nesting too deep); read_yaml names them. Anything else is a bug: re-raise it.
         try:
-            read_yaml(Path(config))  # type: ignore[arg-type]
+            read_yaml(Path(config))
         except ConfigError as exc:
             checked.add("settings", exc.problems)
             return None
         raise
+    except RuntimeError:  # (after RecursionError, which is one)
+        if config is None:
+            raise
+        recheck = True  # a path with an unknown ~user: found and named by _checked_paths below
     try:
         raw = read_yaml(Path(config))  # type: ignore[arg-type]
-    except ConfigError:
+    except ConfigError as exc:
+        checked.add("settings", exc.problems)
         return None
-    ignored: list[Problem] = []
-    partial = config_module._build(config_module.Settings, raw if raw is not None else {}, "", str(config), ignored)
-    return dataclasses.replace(partial, source=str(config))
+    partial = config_module._build(config_module.Settings, raw if raw is not None else {}, "", str(config), [])
+    partial = _checked_paths(dataclasses.replace(partial, source=str(config)), checked)
+    if recheck:
+        checked.add("settings", config_module.validate(partial))
+    return partial
+
+
+def _checked_paths(settings: Settings, checked: CheckedInputs) -> Settings:
+    """Every path the settings name must resolve (``~nosuchuser/x`` does not); such a key is
+    reported and dropped, so nothing later trips over it."""
+    from ..config import DataSource
+
+    changes: dict[str, object] = {}
+    data = settings.data
+    paths = {"accounts_dir": settings.accounts_dir, "profile": settings.profile if isinstance(settings.profile, str)
+             else None, "data": data if isinstance(data, str) else None,
+             "data.path": data.path if isinstance(data, DataSource) else None, "company.logo": settings.company.logo}
+    for key, value in paths.items():
+        if not value:
+            continue
+        try:
+            settings.resolve(value)
+        except (RuntimeError, ValueError, OSError) as exc:
+            checked.add("settings", [Problem(settings.source, f"'{key}' is not a usable path ({exc})", value=value)])
+            if key == "company.logo":
+                changes["company"] = dataclasses.replace(settings.company, logo=None)
+            elif key == "data.path":
+                changes["data"] = dataclasses.replace(data, path=None)  # type: ignore[type-var]
+            else:
+                changes[key] = None
+    return dataclasses.replace(settings, **changes) if changes else settings
 
 
 def validate_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,

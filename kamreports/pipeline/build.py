@@ -48,6 +48,7 @@ class BuildOptions:
     retry_failed: bool = False     # rebuild only the packs that failed last time
     wait: bool = False             # queue behind a running build instead of refusing
     notebooks: Path | None = None  # a folder with the team's own account_plan/portfolio_review notebooks
+    scheduler: str | None = None   # Dask scheduler address (tcp://host:port); overrides the settings' scheduler
 
 
 @dataclass
@@ -71,9 +72,14 @@ class BuildReport:
         return not self.failed
 
 
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
 def slugify(text: str, used: set[str]) -> str:
     """A safe, unique folder name: lower-case ASCII letters, digits and dashes."""
-    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "account"
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or "account"
+    if base.split("-")[0].upper() in RESERVED_NAMES and "-" not in base:
+        base = f"{base}-account"  # CON, NUL, COM1 ... cannot be folder names on Windows
     slug, n = base, 2
     while slug in used:
         slug, n = f"{base}-{n}", n + 1
@@ -328,9 +334,18 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 job = next(j for j in jobs if j.key == key)
                 shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
             run = [j for j in jobs if j.key in todo]
-            workers = max(1, min(options.workers or (os.cpu_count() or 1), len(run) or 1))
+            on_done = progress or (lambda _j, _r: None)
             results = dict(reused)
-            results.update(run_jobs(run, staging, workers, options.timeout, progress or (lambda _j, _r: None)))
+            scheduler = options.scheduler or settings.scheduler
+            if scheduler and run:
+                from .dask_backend import run_jobs_on_dask
+
+                executed_on = f"dask {scheduler}"
+                results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done))
+            else:
+                workers = max(1, min(options.workers or (os.cpu_count() or 1), len(run) or 1))
+                executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
+                results.update(run_jobs(run, staging, workers, options.timeout, on_done))
             for key, why in todo.items():
                 results[key].reason = why
             book = None
@@ -343,7 +358,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
             write_exports(staging, portfolio)
             seconds = time.perf_counter() - started
             manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
-                                      seconds, _versions(), prints, book_digest)
+                                      seconds, _versions(), prints, book_digest, executed_on)
             write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
             _swap_into_place(staging, final)
         except OSError as exc:

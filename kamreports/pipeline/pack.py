@@ -73,7 +73,8 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
 
 def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
                    book: Path | None, settings: Settings, data_path: Path | None, digest: str, seconds: float,
-                   versions: dict[str, str], prints: dict[str, dict[str, str]], book_digest: str) -> dict:
+                   versions: dict[str, str], prints: dict[str, dict[str, str]], book_digest: str,
+                   executed_on: str = "local") -> dict:
     summary = portfolio.summary
     entries = []
     for job in jobs:
@@ -96,6 +97,7 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
                    "config": settings.source, "hash": digest},
         "settings": settings_dict(settings),
         "versions": versions,
+        "executed_on": executed_on,
         "seconds": round(seconds, 2),
         "book": book.name if book else None,
         "book_inputs": book_digest if book else None,
