@@ -326,8 +326,8 @@ def test_year_forecast_chart_shows_band_target_and_labels(forecast):
     assert len(ax.collections) == 1                       # the shaded forecast range
     assert 300.0 in [line.get_ydata()[0] for line in ax.get_lines()]    # the annual target line
     texts = [t.get_text() for t in ax.texts]
-    assert r"Target \$300" in texts
-    assert any(t.startswith(r"Forecast \$262") for t in texts)         # 262.5, the forecast
+    assert "Target $300" in texts  # money as text, not mathtext
+    assert any(t.startswith("Forecast $262") for t in texts)         # 262.5, the forecast
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2026Q1\nactual", "2026Q2\nactual",
                                                              "2026Q3\nforecast", "2026Q4\nforecast"]
     assert png_bytes(fig, dpi=60)[:4] == b"\x89PNG"
@@ -338,4 +338,4 @@ def test_year_forecast_chart_shows_band_target_and_labels(forecast):
     q4 = year_forecast(QUARTERLY, TARGETS, "2025Q4")
     full = year_forecast_chart(forecast_path(QUARTERLY, TARGETS, q4, "G1"))
     assert len(full.axes[0].collections) == 0
-    assert any(t.get_text() == r"Actual \$254" for t in full.axes[0].texts)
+    assert any(t.get_text() == "Actual $254" for t in full.axes[0].texts)
