@@ -24,6 +24,15 @@ def parse_quarter(text: str) -> pd.Period:
     return pd.Period(year=int(match.group(1)), quarter=int(match.group(2)), freq="Q")
 
 
+def quarter_ordinals(quarters: "pd.Series | list[str]") -> "np.ndarray":
+    """Period ordinals of many quarter labels: each distinct label parsed once, not once per row."""
+    import numpy as np
+
+    labels = pd.Series(quarters, copy=False).astype(str)
+    lookup = {q: parse_quarter(q).ordinal for q in labels.unique()}
+    return labels.map(lookup).to_numpy(dtype=np.int64)
+
+
 def quarter_label(period: pd.Period) -> str:
     return f"{period.year}Q{period.quarter}"
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..periods import parse_quarter, quarter_range
+from ..periods import parse_quarter, quarter_ordinals, quarter_range
 from .metrics import growth, ratio
 
 GROUPS = ("key", "rest", "all")
@@ -43,7 +43,7 @@ def _first_quarters(quarterly: pd.DataFrame, quarter: str) -> pd.Series:
     """Account -> index (Period ordinal) of its first quarter with revenue, up to ``quarter``."""
     if quarterly.empty:
         return pd.Series(dtype="int64")
-    ordinal = np.array([parse_quarter(q).ordinal for q in quarterly["quarter"]], dtype="int64")
+    ordinal = quarter_ordinals(quarterly["quarter"])
     live = (quarterly["revenue"].astype("float64").to_numpy() > 0) & (ordinal <= parse_quarter(quarter).ordinal)
     first = pd.Series(ordinal[live]).groupby(quarterly["account_id"].astype(str).to_numpy()[live]).min()
     first.index.name = "account_id"
@@ -109,8 +109,8 @@ def quarterly_growth(quarterly: pd.DataFrame, targets: pd.DataFrame, quarter: st
                          for name, m in metrics.items()})
     long.index.names = ["account_id", "quarter"]
     long = long.reset_index()
-    ordinal = long["quarter"].map(lambda q: parse_quarter(q).ordinal)
-    long = long[ordinal >= long["account_id"].map(first)].reset_index(drop=True)
+    ordinal = quarter_ordinals(long["quarter"])
+    long = long[ordinal >= long["account_id"].map(first).to_numpy()].reset_index(drop=True)
     return long[columns]
 
 

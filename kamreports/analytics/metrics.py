@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..periods import parse_quarter, quarter_end, quarter_label, quarters_of
+from ..periods import parse_quarter, quarter_end, quarter_label, quarter_ordinals, quarters_of
 
 KEY_ROLES = ("economic_buyer", "decision_maker", "champion", "technical", "end_user")
 
@@ -49,7 +49,7 @@ def _window(quarter: str, start: int, count: int) -> list[str]:
 def account_summary(dataset: Dataset, quarter: str) -> pd.DataFrame:
     """One row per account that has revenue up to ``quarter``, indexed by account_id."""
     qrev = quarterly_revenue(dataset)
-    qrev = qrev[qrev["quarter"].map(parse_quarter) <= parse_quarter(quarter)]
+    qrev = qrev[quarter_ordinals(qrev["quarter"]) <= parse_quarter(quarter).ordinal]
     wide_rev = qrev.pivot_table(index="account_id", columns="quarter", values="revenue", aggfunc="sum", fill_value=0.0)
     wide_cogs = qrev.pivot_table(index="account_id", columns="quarter", values="cogs", aggfunc="sum", fill_value=0.0)
 

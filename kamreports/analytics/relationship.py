@@ -98,5 +98,6 @@ def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stage
     out["potential_high"] = potential_high.reindex(index).fillna(False).astype(bool)
     out["guidance"] = [stage_guidance(s, p) for s, p in zip(out["stage"], out["potential_high"])]
     unknown = pd.DataFrame({"share of wallet": wallet.isna(), "tenure": tenure.isna()}, index=index)
-    out["unknown"] = unknown.apply(lambda row: ", ".join(row.index[row]), axis=1) if len(index) else ""
+    out["unknown"] = [", ".join(n for n, gap in (("share of wallet", w), ("tenure", t)) if gap)
+                      for w, t in zip(wallet.reindex(index).isna(), tenure.reindex(index).isna())]
     return out
