@@ -476,17 +476,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
     else:
         path = Path(path)
         source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError([Problem(source, f"cannot be read: {exc.strerror or exc}")]) from None
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            row = mark.line + 1 if mark is not None else None
-            raise ConfigError([Problem(source, f"is not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                                       row=row)]) from None
+        from .data.plans import read_yaml  # every way a YAML file can fail, named (not UTF-8, bad date, ...)
+
+        raw = read_yaml(path, source)
         problems: list[Problem] = []
         settings = _build(Settings, raw if raw is not None else {}, "", source, problems)
         settings = dataclasses.replace(settings, source=source)
