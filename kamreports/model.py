@@ -5,6 +5,7 @@ notebooks and the build call :func:`open_portfolio`, which also loads.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,9 @@ class Portfolio:
     top20_share: float
     _plans: dict[str, PlanInputs] = field(default_factory=dict, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
+    # The cache of the portfolio this one was copied from: a warm kernel computes whitespace,
+    # ROI or sensitivity once per build, and each notebook gets its own copy of the result.
+    _shared: dict[str, object] | None = field(default=None, repr=False)
 
     @property
     def key_accounts(self) -> pd.DataFrame:
@@ -76,7 +80,10 @@ class Portfolio:
 
     def _cached(self, name: str, compute):  # noqa: ANN001 - small memo for figures some pages need
         if name not in self._cache:
-            self._cache[name] = compute()
+            shared = self._shared if self._shared is not None else {}
+            if name not in shared:
+                shared[name] = compute()
+            self._cache[name] = _copied(shared[name])
         return self._cache[name]
 
     @property
@@ -121,12 +128,10 @@ class Portfolio:
     @property
     def roi(self):  # -> analytics.roi.RoiReport
         """The programme's economics against the rest of the book, computed on first use."""
-        if "roi" not in self._cache:
-            from .analytics.roi import roi_report
+        from .analytics.roi import roi_report
 
-            self._cache["roi"] = roi_report(self.dataset, self.summary, self.quarter, self.settings.roi,
-                                            self.formats)
-        return self._cache["roi"]
+        return self._cached("roi", lambda: roi_report(self.dataset, self.summary, self.quarter, self.settings.roi,
+                                                      self.formats))
 
     @property
     def formats(self) -> formatting.NumberFormat:
@@ -228,6 +233,19 @@ def _fingerprint(path: str | Path | None) -> tuple | None:
 _PORTFOLIOS: dict[tuple, Portfolio] = {}
 
 
+def _copied(value: object) -> object:
+    """A private copy of a cached result: frames copied (copy-on-write, so cheap), containers and
+    dataclasses rebuilt around copies, anything else shared."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copied(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _copied(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
+
+
 def _private_copy(portfolio: Portfolio) -> Portfolio:
     # Copy-on-write frames: copies are free, and a notebook that changes its
     # frames cannot change what the next notebook in the same kernel sees.
@@ -236,7 +254,8 @@ def _private_copy(portfolio: Portfolio) -> Portfolio:
                       quality=portfolio.dataset.quality.copy(), notes=portfolio.dataset.notes)
     return Portfolio(dataset=dataset, settings=portfolio.settings, quarter=portfolio.quarter,
                      quarterly=portfolio.quarterly.copy(), summary=portfolio.summary.copy(),
-                     pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share)
+                     pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share,
+                     _shared=portfolio._cache)
 
 
 def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,

@@ -815,3 +815,25 @@ def test_narrative_distinguishes_zero_target_from_missing_and_handles_no_revenue
     empty = pd.DataFrame({"revenue_t4q": [0.0], "is_key": [False], "quadrant": ["Streamline"]})
     sentences = portfolio_sentences(empty, float("nan"), "2026Q3", str)
     assert not any("nan" in s.lower() for s in sentences)
+
+
+def test_notebooks_in_one_kernel_share_computed_figures_but_each_gets_its_own_copy(tmp_path):
+    """open_portfolio twice on the same inputs (two notebooks in a warm kernel): whitespace is
+    computed once, and changing one notebook's frame leaves the next notebook's untouched."""
+    from unittest import mock
+
+    import kamreports.model as model
+    from kamreports.data import sample_dataset, write_folder
+
+    folder = write_folder(sample_dataset(), tmp_path / "data")
+    first = model.open_portfolio(data=folder)
+    with mock.patch.object(model, "whitespace_matrix", wraps=model.whitespace_matrix) as spy:
+        ranked = first.whitespace[2]
+        second = model.open_portfolio(data=folder)
+        again = second.whitespace[2]
+    assert spy.call_count == 1
+    assert again.equals(ranked) and again is not ranked
+    original = again.iloc[0, 0]
+    ranked.iloc[0, 0] = "changed by notebook one"
+    assert second.whitespace[2].iloc[0, 0] == original
+    assert model.open_portfolio(data=folder).whitespace[2].iloc[0, 0] == original
