@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import formatting
+from ._fast import code_labels, quarter_codes
 from .analytics import account as acct
 from .analytics.metrics import account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
@@ -25,7 +26,7 @@ from .config import Settings, load_settings
 from .data import Dataset, data_fingerprint, load_data
 from .data.plans import PlanInputs, load_plan
 from .errors import ConfigError, Problem
-from .periods import latest_complete_quarter, parse_quarter, quarters_of, shift_quarter
+from .periods import latest_complete_quarter, parse_quarter, shift_quarter
 
 
 @dataclass
@@ -177,7 +178,8 @@ class Portfolio:
 
 
 def resolve_quarter(dataset: Dataset, quarter: str | None) -> str:
-    quarters = quarters_of(dataset.revenue["date"]).dropna().unique()
+    codes = pd.unique(quarter_codes(dataset.revenue["date"]))  # distinct quarters, not a label per row
+    quarters = code_labels(sorted(c for c in codes if c == c))
     if quarter is None:
         return latest_complete_quarter(list(quarters))
     label = f"{parse_quarter(quarter).year}Q{parse_quarter(quarter).quarter}"
@@ -194,7 +196,8 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     if unknown:
         raise ConfigError([Problem(settings.source, "selection include/exclude names unknown accounts", value=a)
                            for a in unknown])
-    summary = account_summary(dataset, quarter)
+    quarterly = quarterly_revenue(dataset)  # once: the summary, the forecast and the pages all use it
+    summary = account_summary(dataset, quarter, quarterly)
     scored = score_accounts(summary, sel.criteria)
     summary = summary.join(scored)
     summary["tier"] = assign_tiers(summary["score"], sel.tier_1, sel.tier_2)
@@ -209,14 +212,14 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     summary = summary.join(health[[c for c in health.columns if c.startswith("health_")]]
                            .join(health["missing"].rename("health_missing")))
     fc = settings.forecast
-    forecast = year_forecast(quarterly_revenue(dataset), dataset.targets, quarter, fc.run_rate_quarters,
+    forecast = year_forecast(quarterly, dataset.targets, quarter, fc.run_rate_quarters,
                              fc.band_quarters, fc.min_band, account_ids=summary.index)
     summary = summary.join(forecast[["forecast", "forecast_low", "forecast_high", "annual_target", "gap_to_target",
                                      "verdict"]].add_prefix("fy_"))
     stages = relationship_stages(summary, dataset.stakeholders, settings.stages)
     summary = summary.join(stages[["stage", "points", "guidance"]].rename(
         columns={"stage": "relationship_stage", "points": "stage_points", "guidance": "stage_guidance"}))
-    return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly_revenue(dataset),
+    return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
                      summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
                      top20_share=top_share(summary["revenue_t4q"], 0.2))
 

@@ -28,9 +28,10 @@ def quarter_ordinals(quarters: "pd.Series | list[str]") -> "np.ndarray":
     """Period ordinals of many quarter labels: each distinct label parsed once, not once per row."""
     import numpy as np
 
-    labels = pd.Series(quarters, copy=False).astype(str)
-    lookup = {q: parse_quarter(q).ordinal for q in labels.unique()}
-    return labels.map(lookup).to_numpy(dtype=np.int64)
+    labels = pd.Series(quarters, copy=False)
+    codes, distinct = pd.factorize(labels, use_na_sentinel=False)  # a missing label fails to parse below
+    ordinals = np.array([parse_quarter(str(q)).ordinal for q in distinct], dtype=np.int64)
+    return ordinals[codes] if len(codes) else np.array([], dtype=np.int64)
 
 
 def quarter_label(period: pd.Period) -> str:

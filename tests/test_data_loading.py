@@ -304,3 +304,48 @@ def test_round_trip_of_the_sample_keeps_every_value(tmp_path):
     second = load_folder(write_folder(first, tmp_path))
     for name in TABLES:
         pd.testing.assert_frame_equal(second.table(name), first.table(name), check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("content", [
+    b"account_id,name,region\nA1,Acme,EMEA\nA2,Beta,APAC\n",
+    b"\xef\xbb\xbfaccount_id,name,region\r\nA1,Acme,EMEA\r\nA2,Beta,\r\n",          # BOM, CRLF, empty last cell
+    b'account_id,name,region\nA1,"Acme, Inc.","EM\nEA"\nA2,  Beta  ,APAC',           # quoted comma and newline, no final newline
+    b"account_id,name,region\nA1,Acme,EMEA\n\nA2,Beta,APAC\n",                          # a blank line: row numbers must hold
+    b"account_id,name,region\nA1,Acme,EMEA,extra\n",                                    # ragged: the careful reader's error
+    b'account_id,name,region\nA1, "Acme, Inc.",EMEA\n',                                 # quote after a space
+    "account_id,name,region\nA1,株式会社テスト,EMEA\nA2,شركة,🚀\n".encode("utf-8"),
+    b"account_id,name,region\nA1,Acme,EMEA\rA2,Beta,APAC\r",                           # bare CR
+])
+def test_the_fast_csv_reader_gives_exactly_what_the_careful_one_gives(tmp_path, monkeypatch, content):
+    """read_csv_text takes Arrow's parser when it can; on every file it must give the same cells,
+    the same row numbers and the same errors as pandas' reader, which it falls back to."""
+    from kamreports.data import loaders
+
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(content)
+
+    def read():
+        try:
+            frame = loaders.read_csv_text(path)
+        except loaders.CsvReadError as exc:
+            return ("error", str(exc), exc.row)
+        # blanks after a comma may differ (pandas skips them); validation strips every cell anyway
+        cells = [[cell.strip() for cell in row] for row in frame.astype(object).values.tolist()]
+        return ("ok", list(frame.columns), frame.index.tolist(), cells)
+
+    fast = read()
+    monkeypatch.setattr(loaders, "_read_csv_arrow", lambda *_args: None)
+    careful = read()
+    assert fast == careful
+
+
+def test_a_plain_export_takes_the_fast_reader(tmp_path):
+    pytest.importorskip("pyarrow")
+    from kamreports.data import loaders
+
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(b"\xef\xbb\xbfaccount_id,name\r\nA1,\"Acme, Inc.\"\r\n")
+    frame = loaders._read_csv_arrow(path, "utf-8-sig")
+    assert frame is not None and frame.values.tolist() == [["account_id", "name"], ["A1", "Acme, Inc."]]
+    path.write_bytes(b'account_id,name\nA1,  "Acme, Inc."\n')
+    assert loaders._read_csv_arrow(path, "utf-8-sig") is None   # quote after blanks: the careful reader

@@ -21,17 +21,14 @@ from kamreports.model import build_portfolio
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm"
+MAVEN = ROOT / "datasets" / "maven_crm"
 MAVEN_SETTINGS = ROOT / "params" / "examples" / "maven_crm.yaml"
 SALESFORCE_SETTINGS = FIXTURES / "salesforce.yaml"
 SALESFORCE_EXPORT = FIXTURES / "salesforce_export"
 
 
 def _need_maven() -> None:
-    if not (MAVEN / "sales_pipeline.csv").is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"the Maven CRM export is missing at {MAVEN} (CI has ../shared beside the clone)")
-        pytest.skip(f"the Maven CRM export is not at {MAVEN}")
+    assert (MAVEN / "sales_pipeline.csv").is_file(), f"the bundled Maven CRM export is missing at {MAVEN}"
 
 
 def quality_row(ds: Dataset, step: str, table: str, what: str) -> pd.Series:
@@ -56,9 +53,9 @@ def raw_maven() -> dict[str, pd.DataFrame]:
 
 # --- the Maven CRM export ----------------------------------------------------------------------------
 
-def test_maven_settings_point_at_the_shared_export_relative_to_the_settings_file():
+def test_maven_settings_point_at_the_bundled_export_relative_to_the_settings_file():
     settings = load_settings(MAVEN_SETTINGS)
-    assert settings.data_path.resolve() == (ROOT / ".." / "shared" / "datasets" / "maven_crm").resolve()
+    assert settings.data_path.resolve() == MAVEN.resolve()
     assert settings.profile == "maven_crm_profile.yaml"
 
 

@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SALESFORCE_EXPORT = FIXTURES / "salesforce_export"
 SALESFORCE_FILES = {"accounts": "Accounts.csv", "products": "Products.csv",
                     "opportunities": "Opportunities with Products.csv"}
-MAVEN = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "maven_crm"
+MAVEN = Path(__file__).resolve().parent.parent / "datasets" / "maven_crm"
 MAVEN_PROFILE = Path(__file__).resolve().parent.parent / "params" / "examples" / "maven_crm_profile.yaml"
 PASSWORD = "Kam-" + secrets.token_hex(6)
 
@@ -94,10 +94,7 @@ def raw_maven_typed() -> dict[str, pd.DataFrame]:
 
 
 def _need_maven() -> None:
-    if not (MAVEN / "sales_pipeline.csv").is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"the Maven CRM export is missing at {MAVEN}")
-        pytest.skip(f"the Maven CRM export is not at {MAVEN}")
+    assert (MAVEN / "sales_pipeline.csv").is_file(), f"the bundled Maven CRM export is missing at {MAVEN}"
 
 
 def fill_sqlalchemy(url: str, tables: dict[str, pd.DataFrame], schema: str | None = None) -> None:

@@ -35,6 +35,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._fast import is_in
+
 from ..config import HEALTH_COMPONENTS, Health
 from ..periods import quarter_end
 from .metrics import KEY_ROLES
@@ -52,7 +54,7 @@ def stakeholder_stats(stakeholders: pd.DataFrame, index: pd.Index, quarter: str,
     account with no contacts it is 4 (see the module doc), where stakeholder_risks gives one line.
     """
     as_of = pd.Timestamp(quarter_end(quarter))
-    sh = stakeholders[stakeholders["account_id"].astype(str).isin(set(index.astype(str)))].reset_index(drop=True)
+    sh = stakeholders[is_in(stakeholders["account_id"], index.astype(str))].reset_index(drop=True)
     account = sh["account_id"].astype(str)
     last = pd.to_datetime(sh["last_contact"])
     days = (as_of - last).dt.days

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._fast import is_in
+
 from ..config import Stages
 from ..data.schema import LEVELS
 
@@ -75,7 +77,7 @@ def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stage
             raise ValueError("relationship_stages needs potential_high or an 'attractiveness' column "
                              "(the KAM matrix)")
         potential_high = summary["attractiveness"] >= stages.high_potential - 1e-9
-    sh = stakeholders[stakeholders["account_id"].isin(index)]
+    sh = stakeholders[is_in(stakeholders["account_id"], index)]
     contacts = sh.groupby("account_id").size().reindex(index).fillna(0).astype(int)
     level = sh["level"] if "level" in sh else pd.Series(pd.NA, index=sh.index, dtype="object")
     pairs = sh.assign(level=level).dropna(subset=["level"])[["account_id", "level"]].drop_duplicates()

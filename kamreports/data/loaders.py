@@ -9,6 +9,7 @@ import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
@@ -40,7 +41,10 @@ def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     try:
         # Blank lines before the header are skipped (pandas would see no columns), and counted.
         leading, cr_only = _leading_blank_lines(path, encoding)
-        if leading and cr_only:  # pandas miscounts skipped lines that end in a bare CR
+        fast = None if leading else _read_csv_arrow(path, encoding)
+        if fast is not None:
+            frame = fast
+        elif leading and cr_only:  # pandas miscounts skipped lines that end in a bare CR
             frame = pd.read_csv(path, skip_blank_lines=True, **options)
         else:
             frame = pd.read_csv(path, skip_blank_lines=False, skiprows=leading, **options)
@@ -61,12 +65,54 @@ def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     frame.index = frame.index + leading
     header = ["" if pd.isna(c) else str(c) for c in frame.iloc[0]] if len(frame) else []
     body = frame.iloc[1:]
-    filled = (body != "").any(axis=1)               # blank lines (and rows of only commas) carry nothing
+    filled = np.zeros(len(body), dtype=bool)       # blank lines (and rows of only commas) carry nothing
+    for column in body.columns:                    # column by column: DataFrame.any is slow on Arrow text
+        filled |= (body[column] != "").to_numpy(dtype=bool, na_value=False)
     if not filled.all():
         body = body[filled]
     body = body.set_axis(header, axis=1)
     body.index = body.index - 1
     return body
+
+
+_QUOTE_AFTER_BLANK = re.compile(rb',[ \t]+"')
+
+
+def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
+    """The same frame as the careful reader below (header as row 0, every cell as text, "" for
+    empty; only blanks after a comma may remain, which validation strips from every cell), read by
+    Arrow's multi-threaded CSV parser straight into Arrow strings: about 5x faster
+    on a large export. None whenever the file needs the careful reader: no pyarrow, another
+    encoding, a quote after a comma and blanks (only ``skipinitialspace`` reads that as quoting), bare CR line ends, or anything Arrow
+    rejects (a ragged row, a blank line, bytes that are not UTF-8); that reader then gives the
+    precise error with its line."""
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "utf8"):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    data = path.read_bytes()
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0   # no slicing: a copy of a large file costs time
+    if not data[start:start + 1] or data.isspace() or _QUOTE_AFTER_BLANK.search(data) \
+            or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    try:
+        end = data.find(b"\n", start)
+        first = next(csv.reader([data[start:end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")]))
+        names = [f"f{i}" for i in range(len(first))]
+        table = pacsv.read_csv(
+            pa.py_buffer(memoryview(data)[start:]),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, UnicodeDecodeError, csv.Error, StopIteration, ValueError):
+        return None
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame.columns = range(len(names))
+    return frame
 
 
 def _leading_blank_lines(path: Path, encoding: str) -> tuple[int, bool]:
