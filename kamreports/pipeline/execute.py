@@ -99,12 +99,15 @@ class WarmKernel:
                 log.debug("kernel shutdown raised", exc_info=True)
         self._km = None
 
-    def _ready(self) -> None:
+    def _ready(self) -> bool:
+        """Start a kernel if needed. True when the kernel has run a notebook and needs a reset, which
+        then runs as the notebook's first cell: a separate client for it would cost a wait_for_ready
+        (0.2 s idle for the iopub flush) and a round trip per notebook."""
         if self._km is None or self._uses >= self.max_uses or not run_sync(self._km.is_alive)():
             self.shutdown()
             self._start()
-        elif self._uses:
-            self._reset()
+            return False
+        return self._uses > 0
 
     def run(self, notebook: Path, output: Path, parameters: dict[str, Any], timeout: int | None = None) -> ExecutionResult:
         """Execute ``notebook`` with ``parameters``; write the executed copy to ``output``."""
@@ -115,11 +118,20 @@ class WarmKernel:
 
         started = time.perf_counter()
         try:
-            self._ready()
+            reset = self._ready()
+            source: Any = str(notebook)
+            if reset:
+                source = nbformat.read(notebook, as_version=4)
+                source.cells.insert(0, nbformat.from_dict(nbformat.v4.new_code_cell(
+                    RESET_CODE, metadata={"tags": ["remove", "kamreports-reset"]})))
             nb = papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters, kernel_name=self.kernel_name,
+                source, str(output), parameters=parameters, kernel_name=self.kernel_name,
                 progress_bar=False, log_output=False, cwd=self.cwd, km=self._km, execution_timeout=timeout,
-                start_timeout=self.startup_timeout)
+                start_timeout=self.startup_timeout, request_save_on_cell_execute=False)
+            if reset:
+                nb.metadata.papermill["input_path"] = str(notebook)  # not the NotebookNode passed in
+                nb.cells.pop(0)
+                nbformat.write(nb, output)  # papermill saved it with the reset cell still in
         except PapermillExecutionError as exc:
             self.shutdown()
             raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=f"cell {exc.exec_count}") from None
