@@ -612,7 +612,7 @@ def test_stakeholder_map_only_the_account_most_influential_first():
 def test_stakeholder_risks_deciding_detractors_and_stale_contacts():
     risks = acct.stakeholder_risks(acct.stakeholder_map(TEAM, "T1", Q), 90)
     assert risks == [
-        "Ann (economic buyer) is detractor.",
+        "Ann (economic buyer) is a detractor.",
         "Dan (decision maker) is sceptical.",
         "2 of 3 contacts not touched for more than 90 days.",
     ]
@@ -786,6 +786,8 @@ def test_account_sentences_quote_the_figures(summary):
     assert a2[1] == "The target for 2026Q2 is zero, so attainment cannot be measured."   # target 0 -> NaN, said so
     assert a2[2] == "The account is too new for a year-on-year comparison."
     assert len(a2) == 3
+    named = account_sentences(summary.loc["A2"], ["Victor Ito (decision maker) is a detractor."], Q, formatting.money)
+    assert named[-1] == "Main relationship risk: Victor Ito (decision maker) is a detractor."   # a name keeps its capitals
 
 
 def test_portfolio_sentences(summary):

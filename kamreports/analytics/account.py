@@ -71,7 +71,9 @@ def stakeholder_risks(stake_map: pd.DataFrame, stale_days: int = 90) -> list[str
         risks.append("No champion is mapped.")
     deciding_detractors = stake_map[stake_map["role"].isin(DECIDING_ROLES) & (stake_map["sentiment"] <= -1)]
     for _, person in deciding_detractors.iterrows():
-        risks.append(f"{person['name']} ({ROLE_LABELS[person['role']].lower()}) is {person['sentiment_label'].lower()}.")
+        feeling = person["sentiment_label"].lower()
+        feeling = f"a {feeling}" if feeling in ("detractor", "advocate") else feeling  # nouns take an article
+        risks.append(f"{person['name']} ({ROLE_LABELS[person['role']].lower()}) is {feeling}.")
     stale = int(stake_map["stale"].sum())
     if stale:
         risks.append(f"{stale} of {len(stake_map)} contacts not touched for more than {stale_days} days.")

@@ -28,7 +28,7 @@ def account_sentences(figures: pd.Series, risks: list[str], quarter: str, money:
     elif figures.get("quarters_active", 0) <= 4:
         out.append("The account is too new for a year-on-year comparison.")
     if risks:
-        out.append(f"Main relationship risk: {risks[0][0].lower()}{risks[0][1:]}")
+        out.append(f"Main relationship risk: {risks[0]}")  # as written: it may start with a name
     return out
 
 
