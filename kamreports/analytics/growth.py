@@ -66,6 +66,17 @@ def _ratio(numerator: pd.DataFrame, denominator: pd.DataFrame) -> pd.DataFrame:
     return numerator / denominator.where(denominator != 0)
 
 
+def _trailing4(wide: pd.DataFrame) -> pd.DataFrame:
+    """Sum of each quarter and the three before it, per account (row); NaN for the first three
+    quarters and wherever one of the four is NaN: ``rolling(4).sum()`` along the columns, without
+    transposing 100,000 accounts into columns (rolling then runs once per account)."""
+    values = wide.to_numpy(dtype="float64")
+    out = np.full_like(values, np.nan)
+    for j in range(3, values.shape[1]):
+        out[:, j] = values[:, j - 3:j + 1].sum(axis=1)
+    return pd.DataFrame(out, index=wide.index, columns=wide.columns)
+
+
 def _select(ids: pd.Index, account_ids: Iterable[str] | None) -> pd.Index:
     if account_ids is None:
         return ids
@@ -91,8 +102,8 @@ def quarterly_growth(quarterly: pd.DataFrame, targets: pd.DataFrame, quarter: st
     window = quarter_range(quarter, quarters + 7)     # seven more: T4Q growth reaches eight quarters back
     rev = _wide(quarterly, "revenue", ids, window, 0.0)
     tgt = _wide(targets, "target", ids, window, np.nan)
-    t4q = rev.T.rolling(4).sum().T
-    tgt4 = tgt.T.rolling(4, min_periods=4).sum().T   # NaN unless all four targets are set
+    t4q = _trailing4(rev)
+    tgt4 = _trailing4(tgt)   # NaN unless all four targets are set
     metrics = {
         "revenue": rev,
         "target": tgt,
