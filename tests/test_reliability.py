@@ -177,16 +177,3 @@ def test_unwritable_output_is_a_clear_error_and_writes_nothing(tmp_path, capsys)
     code = main(["build", "--accounts", "ACC-0005", "--output", str(target / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot create the output folder" in err and "Traceback" not in err
-
-
-def test_worker_processes_are_replaced_after_their_quota_and_the_build_completes(tmp_path, monkeypatch):
-    """Workers are recycled (bounding WeasyPrint's per-pack memory growth): with a quota of one
-    pack per process, every pack runs in a fresh worker and kernel, and all are built."""
-    import kamreports.pipeline.build as build_module
-
-    monkeypatch.setattr(build_module, "WORKER_MAX_PACKS", 1)
-    data = write_folder(sample_dataset(), tmp_path / "data")
-    report = build(BuildOptions(data=data, accounts=["ACC-0001", "ACC-0002", "ACC-0003"], output=tmp_path / "out",
-                                workers=2, book=False))
-    assert report.ok and len(report.results) == 4
-    assert all((report.folder / f).is_file() for r in report.results.values() for f in r.files)

@@ -192,9 +192,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-WORKER_MAX_PACKS = 40  # as many as a WarmKernel's max_uses
-
-
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
              on_done: Callable[[Job, JobResult], None]) -> dict[str, JobResult]:
     """Run jobs; in-process for one worker, else a pool of warm-kernel processes."""
@@ -209,11 +206,8 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
             worker.close()
         return results
     context = multiprocessing.get_context("spawn")
-    # A worker process is replaced after as many packs as its kernel serves: WeasyPrint keeps
-    # ~13 MB per distinct pack in memory it never frees (measured over 30 packs), which reached
-    # 4.5 GB per worker on a 500-pack build. The kernel is replaced at that point anyway.
     with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                initargs=(timeout,), max_tasks_per_child=WORKER_MAX_PACKS) as pool:
+                                initargs=(timeout,)) as pool:
         futures = {pool.submit(_run_in_worker, job, str(staging)): job for job in jobs}
         try:
             for future in cf.as_completed(futures):
