@@ -103,9 +103,7 @@ def _numbers(text: pd.Series) -> pd.Series:
 
         parsed = pc.cast(pa.array(text, type=pa.large_string(), from_pandas=True), pa.float64())
         return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-    except ImportError:
-        pass
-    except Exception:  # noqa: BLE001 - pyarrow.ArrowInvalid and kin: some cell is not a plain number
+    except Exception:  # noqa: BLE001 - no pyarrow, or ArrowInvalid and kin: some cell is not a plain number
         pass
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
@@ -307,8 +305,8 @@ def _settings_leniently(config: Path | str | None, checked: CheckedInputs) -> Se
     except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
         if config is None:
             raise
-        # load_settings lets a few YAML failures escape (not UTF-8, a date that does not exist,
-        # nesting too deep); read_yaml names them. Anything else is a bug: re-raise it.
+        # load_settings reads through read_yaml, which names every YAML failure; should one still
+        # escape, read_yaml is asked again to name it. Anything else is a bug: re-raise it.
         try:
             read_yaml(Path(config))
         except ConfigError as exc:
