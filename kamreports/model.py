@@ -132,7 +132,7 @@ class Portfolio:
         from .analytics.roi import roi_report
 
         return self._cached("roi", lambda: roi_report(self.dataset, self.summary, self.quarter, self.settings.roi,
-                                                      self.formats))
+                                                      self.formats, self.quarterly))
 
     @property
     def formats(self) -> formatting.NumberFormat:

@@ -9,10 +9,12 @@ crash in one account cannot reach the next.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,26 @@ def _quiet_kernel_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+@lru_cache(maxsize=1)
+def _kernel_manager_class() -> type:
+    # An async manager: nbclient polls its channels without blocking the event loop, which is
+    # what lets a cell timeout fire and a dead kernel be noticed. It remembers the clients it
+    # hands out, so WarmKernel can close what papermill leaves open.
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackingKernelManager(AsyncKernelManager):
+        def client(self, **kwargs: Any) -> Any:
+            client = super().client(**kwargs)
+            self.__dict__.setdefault("opened_clients", []).append(client)
+            return client
+
+        @property
+        def opened_clients(self) -> list[Any]:
+            return self.__dict__.setdefault("opened_clients", [])
+
+    return TrackingKernelManager
+
+
 class WarmKernel:
     """One kernel reused across notebooks, reset in between."""
 
@@ -64,11 +86,7 @@ class WarmKernel:
         _quiet_kernel_logs()
 
     def _start(self) -> None:
-        # An async manager: nbclient polls its channels without blocking the event
-        # loop, which is what lets a cell timeout fire and a dead kernel be noticed.
-        from jupyter_client.manager import AsyncKernelManager
-
-        self._km = AsyncKernelManager(kernel_name=self.kernel_name)
+        self._km = _kernel_manager_class()(kernel_name=self.kernel_name)
         env = dict(os.environ, PYTHONWARNINGS="ignore", MPLBACKEND="module://matplotlib_inline.backend_inline")
         # The kernel's own stderr carries only start-up chatter ("running over TCP without
         # encryption"); what a notebook prints arrives as outputs over the channels.
@@ -91,7 +109,21 @@ class WarmKernel:
 
         run_sync(reset)()
 
+    def _close_clients(self) -> None:
+        """Close the channels of the clients papermill opened on our kernel.
+
+        nbclient leaves them open when it does not own the kernel manager. Each left-open client
+        keeps an iopub subscription that goes on queueing every later message of the kernel
+        (charts included) until its high-water mark: ~13 MB more per pack, in this process and in
+        the kernel, and a kernel sending every output to dozens of dead subscribers."""
+        if self._km is not None:
+            for client in self._km.opened_clients:
+                with contextlib.suppress(Exception):
+                    client.stop_channels()
+            self._km.opened_clients.clear()
+
     def shutdown(self) -> None:
+        self._close_clients()
         if self._km is not None:
             try:
                 run_sync(self._km.shutdown_kernel)(now=True)
@@ -138,5 +170,7 @@ class WarmKernel:
         except Exception as exc:  # noqa: BLE001 - kernel death, timeout: fail this notebook, keep the run going
             self.shutdown()
             raise NotebookFailed(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from None
+        finally:
+            self._close_clients()
         self._uses += 1
         return ExecutionResult(nb, time.perf_counter() - started)
