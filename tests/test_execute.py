@@ -36,3 +36,28 @@ def test_a_second_notebook_sees_none_of_the_first_ones_names_figures_or_settings
     assert printed.strip() == "(False, 1.5, 0, 'B')"        # 1.5: matplotlib's default line width
     assert not any("kamreports-reset" in c.metadata.get("tags", []) for c in cells)  # the reset cell is not kept
     assert nbformat.read(tmp_path / "out2.ipynb", as_version=4).metadata.papermill["input_path"] == str(second)
+
+
+def _open_sockets() -> int:
+    import gc
+
+    import zmq
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, zmq.Socket) and not o.closed)
+
+
+def test_reusing_the_kernel_leaves_no_client_connected_between_notebooks(tmp_path):
+    # papermill opens a client per notebook and leaves it open when it does not own the kernel;
+    # each one kept an iopub subscription that queued every later chart (~13 MB a pack).
+    nb = _notebook(tmp_path / "chart.ipynb", "print('x' * 100_000)")
+    kernel = WarmKernel(cwd=tmp_path)
+    try:
+        kernel.run(nb, tmp_path / "out0.ipynb", {"account_id": "A"})
+        after_first = _open_sockets()
+        for i in range(1, 4):
+            kernel.run(nb, tmp_path / f"out{i}.ipynb", {"account_id": str(i)})
+        assert _open_sockets() == after_first
+        assert kernel._km.opened_clients == []
+    finally:
+        kernel.shutdown()

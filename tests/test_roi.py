@@ -461,3 +461,17 @@ def test_bad_roi_settings_are_reported(tmp_path, text, fragment):
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     assert len(info.value.problems) == 1 and fragment in info.value.problems[0].message
+
+
+def test_window_totals_sum_any_window_by_hand():
+    from kamreports.analytics.roi import WindowTotals
+
+    rows = pd.DataFrame({"account_id": ["A", "B", "A", 1, "1", "B", "A"],
+                         "quarter": ["2026Q1", "2026Q1", "2026Q2", "2026Q2", "2026Q3", "2026Q3", "2026Q3"],
+                         "revenue": [10.0, 5.0, 20.0, 7.0, 3.0, None, 40.0]})
+    totals = WindowTotals(rows, ["revenue"])
+    first_two = totals.sum("revenue", ["2026Q1", "2026Q2"])
+    assert first_two.to_dict() == {"A": 30.0, "B": 5.0, "1": 7.0}       # 10 + 20; the integer 1 is "1"
+    last = totals.sum("revenue", ["2026Q3", "2025Q4"])                    # a quarter with no rows adds nothing
+    assert last.to_dict() == {"A": 40.0, "B": 0.0, "1": 3.0}             # a missing revenue counts as 0
+    assert totals.sum("revenue", ["2024Q1"]).sum() == 0.0
