@@ -206,7 +206,7 @@ def analytics_steps():
     add("growth.portfolio_growth", "growth", "portfolio_growth",
         lambda f, p: f(p.quarterly, p.dataset.targets, p.quarter, key_ids(p)))
     add("roi.roi_report", "roi", "roi_report",
-        lambda f, p: f(p.dataset, p.summary, p.quarter, p.settings.roi, p.formats))
+        lambda f, p: f(p.dataset, p.summary, p.quarter, p.settings.roi, p.formats, quarterly=p.quarterly))
     add("health.account_health", "health", "account_health",
         lambda f, p: f(p.summary, p.dataset.stakeholders, p.quarter, getattr(p.settings, "health", None),
                        p.settings.report.stale_contact_days))
@@ -360,7 +360,16 @@ def print_report(result: dict, args: argparse.Namespace) -> None:
     print(f"\nimports + load + build_portfolio: {core_s:.1f} s, peak {fmt_gb(core_peak)}  "
           f"(targets < {TARGET_SECONDS:.0f} s: {'met' if core_s < TARGET_SECONDS else 'MISSED'}, "
           f"< 4 GB: {'met' if core_peak < TARGET_BYTES else 'MISSED'})")
-    if len(rows) > len(core):
+    # What issue 8 asks for: loading, selection and matrix (build_portfolio), growth and the ROI tables.
+    issue_steps = {"growth.quarterly_growth", "growth.year_forecast", "growth.portfolio_growth", "roi.roi_report"}
+    issue = core + [r for r in rows if r["step"] in issue_steps]
+    if len(issue) > len(core):
+        issue_s = sum(r["seconds"] for r in issue)
+        issue_peak = max(r["peak"] for r in issue)
+        print(f"+ growth and ROI tables (the issue's set): {issue_s:.1f} s, peak {fmt_gb(issue_peak)}  "
+              f"(targets < {TARGET_SECONDS:.0f} s: {'met' if issue_s < TARGET_SECONDS else 'MISSED'}, "
+              f"< 4 GB: {'met' if issue_peak < TARGET_BYTES else 'MISSED'})")
+    if len(rows) > len(issue):
         print(f"with every other portfolio analytic:  {all_s:.1f} s, peak {fmt_gb(top)}  "
               f"(targets < {TARGET_SECONDS:.0f} s: {'met' if all_s < TARGET_SECONDS else 'MISSED'}, "
               f"< 4 GB: {'met' if top < TARGET_BYTES else 'MISSED'})")

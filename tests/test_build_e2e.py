@@ -209,3 +209,50 @@ def test_accounts_csv_has_one_row_per_account_and_agrees_with_the_data(built):
     target = data.targets.set_index(["account_id", "quarter"])["target"].loc[("ACC-0002", "2026Q3")]
     assert row["attainment_q"] == pytest.approx(q3["revenue"].sum() / target)
     assert set(table["health_band"].dropna()) <= {"red", "amber", "green"}
+
+
+def _bookmarks(reader: PdfReader) -> list[tuple[int, str, int]]:
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                out.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return out
+
+
+def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(built, manifest, tmp_path, monkeypatch):
+    # A 500-account book is laid out in chunks of BOOK_CHUNK_PAGES and merged (memory). Here the
+    # chunks are 10 pages, so each part is its own chunk, and everything a reader sees must be the
+    # same as in the book the build laid out in one piece: every page's text (page numbers,
+    # "of N", running headers, the contents' numbers), the bookmarks, and where the contents link.
+    import shutil
+
+    from kamreports.pipeline import pack
+
+    out = tmp_path / "out"
+    shutil.copytree(built.parent, out)
+    (out / "2026Q3" / "qbr_pack_2026Q3.pdf").unlink()  # packs unchanged: only the book is made again
+    monkeypatch.setattr(pack, "BOOK_CHUNK_PAGES", 10)
+    assert main(["build", "--accounts", ",".join(ACCOUNTS), "--output", str(out), "--workers", "2", "--quiet"]) == 0
+    again = json.loads((out / "2026Q3" / "manifest.json").read_text())
+    assert {p["reason"] for p in again["packs"]} == {"unchanged: reused from the previous build"}
+    assert max(p["pages"] for p in manifest["packs"]) > 10  # so there really is more than one chunk
+
+    whole, chunked = built / "qbr_pack_2026Q3.pdf", out / "2026Q3" / "qbr_pack_2026Q3.pdf"
+    assert pdf_text(chunked) == pdf_text(whole)
+    one, merged = PdfReader(whole), PdfReader(chunked)
+    assert _bookmarks(merged) == _bookmarks(one)
+    part_pages = [page for depth, title, page in _bookmarks(one) if depth == 0 and title != "Contents"]
+    pages = list(merged.pages)
+    targets = []
+    for ref in merged.pages[1].get("/Annots", []):
+        action = ref.get_object().get("/A")
+        if action is not None and action.get_object().get("/S") == "/GoTo":
+            target = action.get_object()["/D"][0]
+            targets.append(next(i for i, page in enumerate(pages) if page.indirect_reference == target))
+    assert sorted(set(targets)) == part_pages and len(part_pages) == len(ACCOUNTS) + 1

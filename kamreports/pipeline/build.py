@@ -233,21 +233,6 @@ def _swap_into_place(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _pack_bodies(staging: Path, jobs: list[Job], results: dict[str, JobResult]) -> None:
-    """Bodies of reused packs, re-derived from their executed notebooks (fast: no execution)."""
-    import nbformat
-
-    from .render import Renderer
-
-    renderer = None
-    for job in jobs:
-        result = results[job.key]
-        if result.status == "built" and not result.body_html:
-            renderer = renderer or Renderer()
-            nb = nbformat.read(staging / job.folder / f"{Path(job.notebook).stem}.ipynb", as_version=4)
-            result.body_html = renderer.body_html(nb)
-
-
 def _decide(jobs: list[Job], prints: dict[str, dict[str, str]], previous: dict | None, final: Path,
             options: BuildOptions) -> tuple[dict[str, str], dict[str, JobResult]]:
     """Which packs to (re)build and why; the others are reused from the previous output."""
@@ -351,10 +336,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
             book = None
             built = [j for j in jobs if results[j.key].status == "built"]
             if options.book and built:
-                _pack_bodies(staging, built, results)
                 book = write_book(staging, portfolio, built, results, brand_logo(settings))
-            for result in results.values():
-                result.body_html = ""  # held for the book only
             write_exports(staging, portfolio)
             seconds = time.perf_counter() - started
             manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,

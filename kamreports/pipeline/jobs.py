@@ -15,6 +15,8 @@ from typing import Any
 import nbformat
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
+#: Written between a pack's cover and its body, so the book can take the body from the pack's HTML.
+BODY_MARKER = "<!--kamreports:body-->"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,6 @@ class JobResult:
     files: list[str] = field(default_factory=list)
     error: str | None = None
     failed_cell: str | None = None
-    body_html: str = ""
     reason: str = ""              # why it was (re)built or reused
 
 
@@ -87,7 +88,7 @@ class Worker:
             notebook.metadata["kamreports"] = job.frame_metadata()
             nbformat.write(notebook, out_dir / f"{stem}.ipynb")
             body = self._renderer.body_html(notebook)
-            html = document_html(job.cover_html + body, frame, extra_css=job.extra_css)
+            html = document_html(job.cover_html + BODY_MARKER + body, frame, extra_css=job.extra_css)
             (out_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             pages = self._renderer.write_pdf(html, out_dir / f"{stem}.pdf")
         except NotebookFailed as exc:
@@ -98,7 +99,7 @@ class Worker:
             return JobResult(job.key, "failed", time.perf_counter() - started, error=f"rendering failed: {detail}")
         total = time.perf_counter() - started
         files = [f"{job.folder}/{stem}.{ext}" for ext in ("ipynb", "html", "pdf")]
-        return JobResult(job.key, "built", total, t_exec, total - t_exec, pages, files, body_html=body)
+        return JobResult(job.key, "built", total, t_exec, total - t_exec, pages, files)
 
     def close(self) -> None:
         if self._kernel is not None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from .. import formatting
 from ..config import Settings, settings_dict
 from ..model import Portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html
-from .jobs import Job, JobResult
+from .jobs import BODY_MARKER, Job, JobResult
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -25,16 +27,25 @@ def book_name(quarter: str) -> str:
     return f"qbr_pack_{quarter}.pdf"
 
 
-def _cover(portfolio: Portfolio, parts: list[tuple[str, str]], logo: str) -> str:
+def _cover(portfolio: Portfolio, parts: list[tuple[str, str]], logo: str, pages: list[int] | None = None) -> str:
+    """Cover and contents. Without ``pages`` the contents' page numbers are CSS target-counters
+    (one document); with them they are written in, and each entry links to ``kamreports-part:N``,
+    which :func:`_merge_chunks` turns into a link to that page (a book rendered in chunks)."""
     company = portfolio.settings.company
     as_of = quarter_end(portfolio.quarter).isoformat()
-    contents = "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>' for anchor, title in parts)
+    if pages is None:
+        contents = "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>' for anchor, title in parts)
+        toc_class = "toc"
+    else:
+        contents = "".join(f'<li><a href="{PART_LINK}{i}">{escape(title)}<span class="toc-page">{page}</span></a></li>'
+                           for i, ((_anchor, title), page) in enumerate(zip(parts, pages)))
+        toc_class = "toc toc-fixed"
     return (
         cover_html(company.name, logo, "Quarterly business review", "Key-account portfolio and account plans",
                    portfolio.quarter, f"Data as of {as_of} · accounts in order of revenue, largest first",
                    "Internal — not for distribution outside the company", part_label=company.name)
         + '<section class="book-contents"><h2 class="contents-title">Contents</h2>'
-        f'<ol class="toc">{contents}</ol></section>'
+        f'<ol class="{toc_class}">{contents}</ol></section>'
     )
 
 
@@ -45,19 +56,46 @@ ol.toc { list-style: none; padding: 0; }
 ol.toc li { padding: 1.6mm 0; border-bottom: 0.3pt dotted #bbb; }
 ol.toc a { color: inherit; text-decoration: none; display: block; }
 ol.toc a::after { content: target-counter(attr(href), page); float: right; }
+ol.toc-fixed a::after { content: none; }
+ol.toc-fixed .toc-page { float: right; }
 .book-part { break-before: page; }
 .book-part h1 { string-set: part content(); }
 """
 
+#: A book longer than this is laid out in chunks of about this many pages and merged: WeasyPrint
+#: holds a whole document's layout in memory (4.5 GB for a 4,000-page book in one piece).
+BOOK_CHUNK_PAGES = 250
+PART_LINK = "kamreports-part:"
+
+
+def pack_body(folder: Path, job: Job) -> str:
+    """The body of a built pack (its HTML without the cover and the page frame), read back from
+    the pack's HTML so the book never holds every pack in memory at once."""
+    stem = Path(job.notebook).stem
+    html = (folder / job.folder / f"{stem}.html").read_text(encoding="utf-8")
+    start, end = html.find(BODY_MARKER), html.rfind("\n</main>")
+    if 0 <= start < end:
+        return html[start + len(BODY_MARKER):end]
+    # A pack written before the marker existed: render the body again from its executed notebook.
+    import nbformat
+
+    from .render import Renderer
+
+    return Renderer().body_html(nbformat.read(folder / job.folder / f"{stem}.ipynb", as_version=4))
+
 
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
-               logo: str) -> Path:
-    """One PDF: cover, contents with page numbers, the portfolio, then each account in job order."""
-    from .render import PageFrame, Renderer, document_html, css_string
+               logo: str, chunk_pages: int | None = None) -> Path:
+    """One PDF: cover, contents with page numbers, the portfolio, then each account in job order.
+
+    Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document. A longer book is laid out in
+    chunks whose page numbers continue from the chunk before ("Page N of M" with M written in),
+    and merged with pypdf; the contents, the running headers, the bookmarks and the links are
+    those of the one-document book.
+    """
+    from .render import PageFrame, Renderer, css_string, document_html
 
     parts = [(f"part-{i}", job.name) for i, job in enumerate(jobs)]
-    bodies = "".join(f'<section class="book-part" id="{anchor}">{results[job.key].body_html}</section>'
-                     for (anchor, _title), job in zip(parts, jobs))
     company = portfolio.settings.company
     frame = PageFrame(title=f"{company.name} — QBR pack {portfolio.quarter}",
                       running_header=f"{company.name} · {portfolio.quarter} · Internal",
@@ -65,10 +103,107 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
                       primary_color=company.primary_color, accent_color=company.accent_color)
     header = css_string(f" · {portfolio.quarter} · Internal")
     css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
-    html = document_html(_cover(portfolio, parts, logo) + bodies, frame, extra_css=css)
     path = staging / book_name(portfolio.quarter)
-    Renderer().write_pdf(html, path)
+    renderer = Renderer()
+
+    def section(i: int) -> str:
+        return f'<section class="book-part" id="part-{i}">{pack_body(staging, jobs[i])}</section>'
+
+    chunk_pages = chunk_pages or BOOK_CHUNK_PAGES
+    # A pack is its cover page and then exactly what its part of the book holds.
+    expected = [max(1, results[job.key].pages - 1) for job in jobs]
+    if sum(expected) <= chunk_pages:
+        html = document_html(_cover(portfolio, parts, logo) + "".join(section(i) for i in range(len(jobs))),
+                             frame, extra_css=css)
+        renderer.write_pdf(html, path)
+        return path
+    _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages, renderer)
     return path
+
+
+def _chunks(pages: list[int], budget: int) -> list[list[int]]:
+    """Consecutive parts grouped into chunks of at most ``budget`` pages (at least one part each)."""
+    chunks: list[list[int]] = [[]]
+    used = 0
+    for i, n in enumerate(pages):
+        if chunks[-1] and used + n > budget:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(i)
+        used += n
+    return chunks
+
+
+def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[str, str]], logo: str, frame,
+                          css: str, section, expected: list[int], budget: int, renderer) -> None:
+    from .render import document_html
+
+    def numbered(first_page: int, total: int) -> str:
+        return (f'{css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
+                f" @page :first {{ counter-reset: page {first_page}; }}")
+
+    def front(starts: list[int], total: int) -> Any:
+        html = document_html(_cover(portfolio, parts, logo, starts), frame, extra_css=numbered(1, total))
+        return renderer.render(html)
+
+    work = path.with_name(path.name + ".parts")
+    work.mkdir(exist_ok=True)
+    try:
+        counts = list(expected)
+        for _attempt in range(2):  # the second pass only if a part's length was not what its pack said
+            front_pages = len(front([0] * len(parts), 0).pages)
+            starts = [front_pages + 1 + sum(counts[:i]) for i in range(len(parts))]
+            total = front_pages + sum(counts)
+            files, measured = [], list(counts)
+            for k, chunk in enumerate(_chunks(counts, budget)):
+                html = document_html("".join(section(i) for i in chunk), frame,
+                                     extra_css=numbered(starts[chunk[0]], total))
+                document = renderer.render(html)
+                at: dict[str, int] = {}  # a section's anchor is on every page it spans: keep the first
+                for n, page in enumerate(document.pages):
+                    for anchor in page.anchors:
+                        at.setdefault(anchor, n)
+                edges = [at.get(f"part-{i}", 0) for i in chunk] + [len(document.pages)]
+                for j, i in enumerate(chunk):
+                    measured[i] = edges[j + 1] - edges[j]
+                files.append(work / f"chunk-{k:04d}.pdf")
+                files[-1].write_bytes(document.write_pdf())
+                del document
+            if measured == counts:
+                break
+            counts = measured
+        front_file = work / "front.pdf"
+        front_file.write_bytes(front(starts, total).write_pdf())
+        _merge_chunks([front_file, *files], starts, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _merge_chunks(files: list[Path], starts: list[int], path: Path) -> None:
+    """Concatenate the chunk PDFs (bookmarks kept) and point the contents' links at their pages."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    front = PdfReader(files[0])
+    front_pages = len(front.pages)
+    for file in files:
+        writer.append(file, import_outline=True)
+    if front.metadata:
+        writer.add_metadata({k: v for k, v in front.metadata.items() if isinstance(v, str)})
+    for page in writer.pages[:front_pages]:
+        for ref in page.get("/Annots", []) or []:
+            annot = ref.get_object()
+            action = annot.get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if uri.startswith(PART_LINK):
+                target = writer.pages[starts[int(uri[len(PART_LINK):])] - 1].indirect_reference
+                annot[NameObject("/A")] = DictionaryObject({
+                    NameObject("/S"): NameObject("/GoTo"), NameObject("/D"): ArrayObject([target, NameObject("/Fit")])})
+    tmp = path.with_suffix(".pdf.tmp")
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
+    os.replace(tmp, path)
 
 
 def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],

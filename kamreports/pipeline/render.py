@@ -367,12 +367,8 @@ class Renderer:
         no external resource, a <title>. Doubles as the HTML pack for browsers."""
         return document_html(self.body_html(nb), frame)
 
-    def pdf_bytes(self, html: str) -> tuple[bytes, int]:
-        """WeasyPrint HTML -> PDF bytes and page count.
-
-        Only ``data:`` URLs may be fetched, so a stray remote reference cannot
-        hang the run. WeasyPrint/fontTools log messages are captured into
-        ``self.last_pdf_messages`` instead of leaking to the console."""
+    def render(self, html: str) -> Any:
+        """The laid-out WeasyPrint document (pages, anchors; ``write_pdf()`` gives the bytes)."""
         from weasyprint import HTML
         from weasyprint.urls import URLFetcher
 
@@ -380,13 +376,21 @@ class Renderer:
         self.last_pdf_messages = messages = []
         try:
             with _captured_logs(("weasyprint", "fontTools"), messages):
-                document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
-                    font_config=self._fonts())
-                data = document.write_pdf()
+                return HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=self._fonts())
         finally:
             # urllib's urlsplit keeps its last 128 URLs in an lru_cache; ours are charts as data: URLs
             # of 100 KB and more, which would stay referenced for the life of a worker.
             urllib.parse.urlsplit.cache_clear()
+
+    def pdf_bytes(self, html: str) -> tuple[bytes, int]:
+        """WeasyPrint HTML -> PDF bytes and page count.
+
+        Only ``data:`` URLs may be fetched, so a stray remote reference cannot
+        hang the run. WeasyPrint/fontTools log messages are captured into
+        ``self.last_pdf_messages`` instead of leaking to the console."""
+        document = self.render(html)
+        with _captured_logs(("weasyprint", "fontTools"), self.last_pdf_messages):
+            data = document.write_pdf()
         return data, len(document.pages)
 
     def _fonts(self) -> Any:
