@@ -41,7 +41,7 @@ class BuildOptions:
     quarter: str | None = None
     accounts: list[str] | None = None
     output: Path = Path("output")
-    workers: int = 0               # 0: one per core
+    workers: int = 0               # 0: one per core, plus one (default_workers)
     timeout: int | None = 600      # seconds a cell may run
     book: bool = True
     force: bool = False            # rebuild every pack even if its inputs are unchanged
@@ -224,6 +224,13 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
     return results
 
 
+def default_workers() -> int:
+    """One worker per core, plus one. A worker's core idles while its kernel runs a cell and while
+    messages go back and forth; the extra worker fills those gaps (100 packs on 2 cores: 98 s with
+    3 workers against 111 s with 2; README, Performance)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _swap_into_place(staging: Path, final: Path) -> None:
     """Replace ``final`` with ``staging`` in two renames; the old copy is removed last."""
     old = final.with_name(f".old-{final.name}-{os.getpid()}")
@@ -328,7 +335,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 executed_on = f"dask {scheduler}"
                 results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done))
             else:
-                workers = max(1, min(options.workers or (os.cpu_count() or 1), len(run) or 1))
+                workers = max(1, min(options.workers or default_workers(), len(run) or 1))
                 executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
                 results.update(run_jobs(run, staging, workers, options.timeout, on_done))
             for key, why in todo.items():
