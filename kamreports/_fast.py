@@ -38,3 +38,20 @@ def quarter_codes(dates: pd.Series) -> np.ndarray:
 def code_labels(codes: "np.ndarray | list[int]") -> list[str]:
     """Quarter labels ("2026Q3") for :func:`quarter_codes` values."""
     return [f"{int(c) // 4}Q{int(c) % 4 + 1}" for c in codes]
+
+
+def per_distinct(values: pd.Series, transform) -> pd.Series:  # noqa: ANN001 - a Series -> Series callable
+    """``transform(values)``, computed on each distinct value once and spread back over the rows.
+
+    Quarters, stages and currencies repeat millions of times in a large export; parsing them row
+    by row is most of the cost. A missing value gets what ``transform`` makes of a missing value
+    (or raises what it raises). A column of mostly distinct values is transformed as it is.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not len(uniques) or len(uniques) * 4 > len(values):
+        return transform(values)
+    done = transform(pd.Series(uniques, dtype=values.dtype))
+    out = pd.Series(done.take(codes.clip(min=0)).to_numpy(), index=values.index, dtype=done.dtype)
+    if (codes < 0).any():
+        out = out.mask(codes < 0, transform(pd.Series([pd.NA], dtype=values.dtype)).iloc[0])
+    return out

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .._fast import is_in
+from .._fast import is_in, per_distinct
 from ..errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
 from ..periods import QUARTER_PATTERN
 from .schema import TABLES, Column, Table
@@ -82,18 +82,6 @@ def parse_dates(text: pd.Series) -> pd.Series:
     return parsed
 
 
-def _per_distinct(text: pd.Series, transform) -> pd.Series:  # noqa: ANN001 - a Series -> Series callable
-    """``transform`` applied to each distinct value once, then spread back over the rows: quarters,
-    stages and currencies repeat millions of times in a large export."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    if not len(uniques) or len(uniques) * 4 > len(text):  # nothing to share, or mostly distinct: no gain
-        return transform(text)
-    done = transform(pd.Series(uniques, dtype=text.dtype))
-    values = done.take(codes.clip(min=0)).to_numpy()
-    out = pd.Series(values, index=text.index, dtype=done.dtype)
-    return out.mask(codes < 0, transform(pd.Series([pd.NA], dtype=text.dtype)).iloc[0]) if (codes < 0).any() else out
-
-
 def _numbers(text: pd.Series) -> pd.Series:
     """Strings to float64, NaN where not a number. Arrow's cast parses a clean column about 15x
     faster than ``pd.to_numeric``; a column with any cell it rejects takes the lenient path."""
@@ -118,23 +106,23 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
     if col.kind in ("id", "text"):
         out = text.mask(blank)
         if col.choices:
-            out = _per_distinct(out, _normalise_choice)
+            out = per_distinct(out, _normalise_choice)
             bad = ~blank & ~out.isin(col.choices)
             _report(problems, source, out.index[bad], col.name, text,
                     f"is not one of {', '.join(col.choices)}")
         return out
 
     if col.kind == "quarter":
-        ok = _per_distinct(text, lambda t: t.str.match(QUARTER_PATTERN.pattern, case=False)).fillna(False).astype(bool)
+        ok = per_distinct(text, lambda t: t.str.match(QUARTER_PATTERN.pattern, case=False)).fillna(False).astype(bool)
         _report(problems, source, text.index[~blank & ~ok], col.name, text, f"expected {_EXPECTED['quarter']}")
-        year = _per_distinct(text, lambda t: pd.to_numeric(t.str.extract(r"^\s*(\d{4})", expand=False),
+        year = per_distinct(text, lambda t: pd.to_numeric(t.str.extract(r"^\s*(\d{4})", expand=False),
                                                             errors="coerce").astype("float64"))
         far = ~blank & ok & ~year.between(MIN_YEAR, MAX_YEAR)
         _report(problems, source, text.index[far], col.name, text, f"is not between {MIN_YEAR} and {MAX_YEAR}")
-        return _per_distinct(text, lambda t: t.str.upper().str.replace(r"[\s\-]", "", regex=True)).mask(blank | ~ok | far)
+        return per_distinct(text, lambda t: t.str.upper().str.replace(r"[\s\-]", "", regex=True)).mask(blank | ~ok | far)
 
     if col.kind == "date":
-        parsed = _per_distinct(text.mask(blank), parse_dates)  # invoice dates repeat: parse each once
+        parsed = per_distinct(text.mask(blank), parse_dates)  # invoice dates repeat: parse each once
         bad = ~blank & parsed.isna()
         _report(problems, source, text.index[bad], col.name, text, f"unparseable date; expected {_EXPECTED['date']}")
         far = parsed.notna() & ~parsed.dt.year.between(MIN_YEAR, MAX_YEAR)
@@ -238,7 +226,7 @@ def check_target_quarters(tables: dict[str, pd.DataFrame], sources: dict[str, st
         parts = t.str.extract(r"^(\d{4})Q([1-4])$").astype("float64")
         return parts[0] * 4 + parts[1] - 1
 
-    ordinal = _per_distinct(labels, ordinals)
+    ordinal = per_distinct(labels, ordinals)
     low, high = first.year * 4 + first.quarter - 1, last.year * 4 + 3
     outside = labels.notna() & ordinal.notna() & ((ordinal < low) | (ordinal > high))
     span = f"{first.year}Q{first.quarter} to {last.year}Q{last.quarter}; targets may run to {last.year}Q4"
