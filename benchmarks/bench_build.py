@@ -21,8 +21,8 @@ floor   the same analytics, charts and PDF with no notebook machinery: one Pytho
         ``open_portfolio``, ``kamreports.present``, ``kamreports.charts``), collects what they
         display, wraps it with ``render.document_html`` (same cover and page frame as the build,
         from ``build.plan_jobs``) and writes the PDF with ``render.Renderer.write_pdf``. Run with 1
-        process and with one process per core (the work is all CPU: more processes than cores
-        would not make it faster); the per-core floor is the one the build is compared with.
+        process and with one process per core (``--workers``; a plain script's natural choice, and
+        the work has no waits to fill); the per-core floor is the one the build is compared with.
 build   ``kamreports build --force --no-book`` (and, separately, with the book).
 
 Every variant runs as a subprocess. Wall seconds, CPU seconds (user+sys of the process and its
