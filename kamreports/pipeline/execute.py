@@ -66,7 +66,7 @@ def _kernel_manager_class() -> type:
     class TrackingKernelManager(AsyncKernelManager):
         def client(self, **kwargs: Any) -> Any:
             client = super().client(**kwargs)
-            self.__dict__.setdefault("opened_clients", []).append(client)
+            self.opened_clients.append(client)
             return client
 
         @property

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from html import escape
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,10 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
                logo: str, chunk_pages: int | None = None) -> Path:
     """One PDF: cover, contents with page numbers, the portfolio, then each account in job order.
 
-    Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document. A longer book is laid out in
-    chunks whose page numbers continue from the chunk before ("Page N of M" with M written in),
-    and merged with pypdf; the contents, the running headers, the bookmarks and the links are
-    those of the one-document book.
+    Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document.
+    A longer book is laid out in chunks whose page numbers continue from the chunk before ("Page N
+    of M" with M written in), and merged with pypdf; the contents, the running headers, the
+    bookmarks and the links are those of the one-document book.
     """
     from .render import PageFrame, Renderer, css_string, document_html
 
@@ -149,10 +150,10 @@ def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[st
     work = path.with_name(path.name + ".parts")
     work.mkdir(exist_ok=True)
     try:
+        front_pages = len(front([0] * len(parts), 0).pages)  # the numbers written in do not change it
         counts = list(expected)
         for _attempt in range(2):  # the second pass only if a part's length was not what its pack said
-            front_pages = len(front([0] * len(parts), 0).pages)
-            starts = [front_pages + 1 + sum(counts[:i]) for i in range(len(parts))]
+            starts = list(accumulate(counts[:-1], initial=front_pages + 1))
             total = front_pages + sum(counts)
             files, measured = [], list(counts)
             for k, chunk in enumerate(_chunks(counts, budget)):
@@ -167,13 +168,13 @@ def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[st
                 for j, i in enumerate(chunk):
                     measured[i] = edges[j + 1] - edges[j]
                 files.append(work / f"chunk-{k:04d}.pdf")
-                files[-1].write_bytes(document.write_pdf())
+                files[-1].write_bytes(renderer.pdf_of(document))
                 del document
             if measured == counts:
                 break
             counts = measured
         front_file = work / "front.pdf"
-        front_file.write_bytes(front(starts, total).write_pdf())
+        front_file.write_bytes(renderer.pdf_of(front(starts, total)))
         _merge_chunks([front_file, *files], starts, path)
     finally:
         shutil.rmtree(work, ignore_errors=True)

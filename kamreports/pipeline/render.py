@@ -389,9 +389,12 @@ class Renderer:
         hang the run. WeasyPrint/fontTools log messages are captured into
         ``self.last_pdf_messages`` instead of leaking to the console."""
         document = self.render(html)
+        return self.pdf_of(document), len(document.pages)
+
+    def pdf_of(self, document: Any) -> bytes:
+        """The PDF bytes of a document from :meth:`render`, its log messages kept, not printed."""
         with _captured_logs(("weasyprint", "fontTools"), self.last_pdf_messages):
-            data = document.write_pdf()
-        return data, len(document.pages)
+            return document.write_pdf()
 
     def _fonts(self) -> Any:
         """One FontConfiguration for every document: a new one per document costs a font scan and
