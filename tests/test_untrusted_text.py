@@ -271,3 +271,23 @@ def test_a_stakeholder_name_that_is_broken_mathtext_does_not_fail_the_chart():
     shown = {t.get_text() for t in fig.axes[0].texts}
     assert {"Dr $\\frac$ Broken", MATH} <= shown
     assert not any(t._parse_math for t in fig.axes[0].texts)  # drawn as the characters, not as math
+
+
+def test_stakeholders_in_the_same_cell_get_labels_a_line_apart():
+    # Seen on a printed pack: two people both "Supportive, influence 1" printed their names over
+    # each other. Within a cell, points (and their labels) are spread a label's height apart.
+    import pandas as pd
+
+    from kamreports.charts.account import stakeholder_grid
+
+    people = pd.DataFrame({"name": [f"Person {i}" for i in range(12)],
+                           "sentiment": [1, 2, 1, -1, 1, 0, 2, -2, -1, 0, 1, 1],
+                           "influence": [1, 4, 1, 4, 3, 3, 2, 4, 4, 5, 1, 1]})
+    fig = stakeholder_grid(people)
+    placed = {t.get_text(): t.xy for t in fig.axes[0].texts}
+    for (sentiment, influence), group in people.groupby(["sentiment", "influence"]):
+        ys = sorted(placed[name][1] for name in group["name"])
+        assert all(placed[name][0] == sentiment for name in group["name"])
+        assert all(abs(y - influence) <= 0.45 for y in ys)             # still reads as its row
+        if len(ys) > 1:
+            assert min(b - a for a, b in zip(ys, ys[1:])) >= 0.22 - 1e-9   # four in cell (1, 1): 0.225 apart
