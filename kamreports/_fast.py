@@ -30,16 +30,6 @@ def is_in(values: pd.Series, allowed: "pd.Series | pd.Index | list | set") -> pd
         return values.astype("object").where(values.notna()).isin(set(allowed)).astype(bool)
 
 
-def quarter_codes(dates: pd.Series) -> np.ndarray:
-    """year * 4 + quarter - 1 for each datetime, as float64 (NaN for NaT): sorts like the labels."""
-    return (dates.dt.year * 4 + dates.dt.quarter - 1).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def code_labels(codes: "np.ndarray | list[int]") -> list[str]:
-    """Quarter labels ("2026Q3") for :func:`quarter_codes` values."""
-    return [f"{int(c) // 4}Q{int(c) % 4 + 1}" for c in codes]
-
-
 def per_distinct(values: pd.Series, transform) -> pd.Series:  # noqa: ANN001 - a Series -> Series callable
     """``transform(values)``, computed on each distinct value once and spread back over the rows.
 

@@ -139,9 +139,9 @@ def _log_to_file(folder: Path) -> logging.Handler | None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Settings, data and every plan file, checked together: every problem listed in one run."""
-    from .data.validate import validate_inputs
+    from .inputs import check_inputs
 
-    checked = validate_inputs(args.config, args.data)
+    checked = check_inputs(args.config, args.data)
     for warning in checked.warnings:
         log.warning("%s", warning)
     checked.raise_if_problems()  # exit 2 with the whole list (see _dispatch)

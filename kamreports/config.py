@@ -4,21 +4,26 @@ Every weight and threshold the reports use lives here, with a default, so a
 KAM team can see and version-control how accounts are judged. A settings file
 only needs the keys it changes; unknown keys, wrong types and weights that do
 not sum to 100 are all reported together, with the file and the key path.
+
+Each field's range is declared next to it (:func:`setting`), and each section's
+orderings between fields (``red <= amber``) in its ``ORDER``; one checker,
+:func:`validate`, reads both, so a rule is written once and reported the same way.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, ClassVar
 
 from .errors import ConfigError, Problem
+from .files import read_yaml
 from .periods import QuarterError, parse_quarter
+from .urls import mask_url
 
 # Criteria the scoring matrix can derive from data; others are analyst-entered
 # columns of the accounts table, scored 1-10.
@@ -32,17 +37,109 @@ HEALTH_COMPONENTS = ("growth", "attainment", "nps", "engagement", "coverage", "r
 WHITESPACE_PEER_GROUPS = ("size", "industry", "all")
 ROI_MATCHES = ("size", "industry", "size_industry", "all")
 ROI_COST_BASES = ("extra", "total")
+KINDS = ("csv", "excel", "parquet", "sql")          # where the data can come from (``data: {kind: ...}``)
+PAGE_SIZES = ("A4", "Letter")
+SEPARATORS = (",", ".", " ", "'", "\u202f", "")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- rules declared next to each field ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """What a field's value must be. Bounds are inclusive unless ``*_open``; ``choices`` lists the
+    allowed values; ``pattern`` must match the whole text (``expected`` says it in words); ``weights``
+    names the keys a weights mapping may use and how many (min, max), which must sum to 100."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+    expected: str = ""
+    weights: tuple[tuple[str, ...], int, int] | None = None
+
+    def describe(self) -> str:
+        if self.choices is not None:
+            shown = [c for c in self.choices if c]
+            return " or ".join(shown) if len(shown) == 2 else f"one of {', '.join(shown)}"
+        if self.pattern is not None:
+            return self.expected
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
+        high = None if self.high is None else f"{'below' if self.high_open else 'at most'} {self.high:g}"
+        if low and high and not self.low_open and not self.high_open:
+            return f"between {self.low:g} and {self.high:g}"
+        return " and ".join(part for part in (low, high) if part)
+
+    def problems(self, value: Any, where: str, source: str) -> list[Problem]:
+        if value is None:
+            return []
+        if self.weights is not None:
+            return _weight_problems(value, *self.weights, where, source)
+        if self.choices is not None:
+            ok = value in self.choices
+        elif self.pattern is not None:
+            ok = isinstance(value, str) and re.fullmatch(self.pattern, value) is not None
+        else:
+            number = float(value)
+            ok = not math.isnan(number) \
+                and (self.low is None or (number > self.low if self.low_open else number >= self.low)) \
+                and (self.high is None or (number < self.high if self.high_open else number <= self.high))
+        return [] if ok else [Problem(source, f"'{where}' must be {self.describe()}", value=value)]
+
+
+def setting(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, **rule: Any) -> Any:
+    """A settings field with its rule: ``setting(4, low=1, high=8)``, ``setting("A4", choices=PAGE_SIZES)``."""
+    return field(default=default, default_factory=factory, metadata={"rule": Rule(**rule)})
+
+
+def _weight_problems(weights: dict[str, float], allowed: tuple[str, ...], min_count: int, max_count: int,
+                     where: str, source: str) -> list[Problem]:
+    problems = [Problem(source, f"'{where}' has unknown criterion '{name}' (choose from: {', '.join(allowed)})")
+                for name in weights if name not in allowed]
+    if not min_count <= len(weights) <= max_count:
+        problems.append(Problem(source, f"'{where}' must name {min_count}-{max_count} criteria, it names {len(weights)}"))
+    if any(w < 0 for w in weights.values()):
+        problems.append(Problem(source, f"'{where}' weights must not be negative"))
+    total = sum(weights.values())
+    if not abs(total - 100) <= 1e-6:
+        problems.append(Problem(source, f"'{where}' weights must sum to 100, they sum to {total:g}"))
+    return problems
+
+
+def _order_problems(section: Any, where: str, source: str) -> list[Problem]:
+    """Each ``(what, "-1 <= a < b")`` of the section's ORDER: a chain of numbers and field names."""
+    problems = []
+    for what, chain in getattr(section, "ORDER", ()):
+        terms = re.split(r"\s*(<=|<)\s*", chain)
+        names = [t for t in terms[::2] if not re.fullmatch(r"-?[\d.]+", t)]
+        values = [float(t) if t not in names else float(getattr(section, t)) for t in terms[::2]]
+        holds = all(a <= b if op == "<=" else a < b for a, op, b in zip(values, terms[1::2], values[1:]))
+        if holds:
+            continue
+        shown = ", ".join(f"{n}={getattr(section, n):g}" for n in names)
+        if len(terms) == 3 and len(names) == 2:  # "a <= b": say it with the keys' full names
+            relation = "must not exceed" if terms[1] == "<=" else "must be below"
+            problems.append(Problem(source, f"'{where}.{terms[0]}' {relation} '{where}.{terms[2]}'", value=shown))
+        else:
+            problems.append(Problem(source, f"'{where}' {what} must satisfy {chain}", value=shown))
+    return problems
+
+
+# --- the sections ---------------------------------------------------------------------------------
+
+HEX_COLOUR = r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}"
 
 
 @dataclass(frozen=True)
 class Company:
     name: str = "Northwind Components"
     currency: str = "$"
-    logo: str | None = None
-    primary_color: str = "#1f3b5c"
-    accent_color: str = "#e07a1f"
+    logo: str | None = setting(None, pattern=r"(?i).+\.(png|svg|jpg|jpeg)", expected="a .png, .svg or .jpg file")
+    primary_color: str = setting("#1f3b5c", pattern=HEX_COLOUR, expected="a hex colour such as #1f3b5c")
+    accent_color: str = setting("#e07a1f", pattern=HEX_COLOUR, expected="a hex colour such as #1f3b5c")
     thousands_separator: str = ","
     decimal_separator: str = "."
 
@@ -51,15 +148,17 @@ class Company:
 class Selection:
     """Weighted scoring matrix (3-5 criteria, weights summing to 100) and the selection rule."""
 
-    criteria: dict[str, float] = field(default_factory=lambda: {
+    criteria: dict[str, float] = setting(factory=lambda: {
         "revenue_volume": 40, "revenue_potential": 20, "customer_tenure": 10,
-        "product_fit": 15, "strategic_value": 15})
-    threshold: float = 6.0
-    max_key_accounts: int = 20
+        "product_fit": 15, "strategic_value": 15}, weights=(DERIVED_CRITERIA + ANALYST_CRITERIA, 3, 5))
+    threshold: float = setting(6.0, low=1, high=10)
+    max_key_accounts: int = setting(20, low=1)
     include: dict[str, str] = field(default_factory=dict)   # account_id -> reason
     exclude: dict[str, str] = field(default_factory=dict)   # account_id -> reason
     tier_1: float = 7.5
     tier_2: float = 5.5
+
+    ORDER: ClassVar = (("tiers", "tier_2 <= tier_1"),)
 
 
 @dataclass(frozen=True)
@@ -69,21 +168,25 @@ class Abc:
     a: float = 0.80
     b: float = 0.95
 
+    ORDER: ClassVar = (("cut-offs", "0 < a < b <= 1"),)
+
 
 @dataclass(frozen=True)
 class Matrix:
     """KAM portfolio matrix: attractiveness and relationship strength, each 0-10."""
 
-    attractiveness: dict[str, float] = field(default_factory=lambda: {
-        "revenue_potential": 35, "growth": 25, "gross_margin": 20, "strategic_value": 20})
-    strength: dict[str, float] = field(default_factory=lambda: {
-        "share_of_wallet": 35, "stakeholder_sentiment": 25, "stakeholder_coverage": 25, "customer_tenure": 15})
-    split: float = 5.0
+    attractiveness: dict[str, float] = setting(factory=lambda: {
+        "revenue_potential": 35, "growth": 25, "gross_margin": 20, "strategic_value": 20},
+        weights=(ATTRACTIVENESS_FACTORS, 1, 5))
+    strength: dict[str, float] = setting(factory=lambda: {
+        "share_of_wallet": 35, "stakeholder_sentiment": 25, "stakeholder_coverage": 25, "customer_tenure": 15},
+        weights=(STRENGTH_FACTORS, 1, 4))
+    split: float = setting(5.0, low=0, high=10)
 
 
 @dataclass(frozen=True)
 class Report:
-    page_size: str = "A4"
+    page_size: str = setting("A4", choices=PAGE_SIZES)
     stale_contact_days: int = 90
 
 
@@ -91,50 +194,55 @@ class Report:
 class Forecast:
     """Full-year forecast: actuals to date + remaining quarters at the run-rate, with a band."""
 
-    run_rate_quarters: int = 2     # run-rate = mean revenue of this many latest quarters
-    band_quarters: int = 4         # the band is the spread of this many latest quarter-on-quarter changes
-    min_band: float = 0.05         # band never narrower than +/- this share of the forecast remainder
+    run_rate_quarters: int = setting(2, low=1, high=8)   # run-rate = mean revenue of this many latest quarters
+    band_quarters: int = setting(4, low=2, high=12)      # band: spread of this many latest quarter-on-quarter changes
+    min_band: float = setting(0.05, low=0, high=1, low_open=True, high_open=True)  # never narrower than +/- this
 
 
 @dataclass(frozen=True)
 class Whitespace:
     """Cross-sell: products an account does not buy, valued from peers that do."""
 
-    top_n: int = 5                 # opportunities listed per account
-    peer_group: str = "size"       # size (band of T4Q revenue), industry, or all
-    size_bands: int = 3            # number of size bands when peer_group is size
-    min_peers: int = 3             # fewer buying peers in the group than this: use all buyers
+    top_n: int = setting(5, low=1)                                       # opportunities listed per account
+    peer_group: str = setting("size", choices=WHITESPACE_PEER_GROUPS)   # size (band of T4Q revenue), industry, all
+    size_bands: int = setting(3, low=1, high=10)                        # number of size bands when peer_group is size
+    min_peers: int = setting(3, low=1)              # fewer buying peers in the group than this: use all buyers
 
 
 @dataclass(frozen=True)
 class Health:
     """Account health 0-100: weighted components each scored 0-100; red/amber/green bands."""
 
-    weights: dict[str, float] = field(default_factory=lambda: {
-        "growth": 20, "attainment": 20, "nps": 20, "engagement": 15, "coverage": 15, "risks": 10})
+    weights: dict[str, float] = setting(factory=lambda: {
+        "growth": 20, "attainment": 20, "nps": 20, "engagement": 15, "coverage": 15, "risks": 10},
+        weights=(HEALTH_COMPONENTS, 1, len(HEALTH_COMPONENTS)))
     red: float = 50                # score below: red
     amber: float = 70              # score below (and not red): amber; else green
-    min_weight: float = 50         # a score needs components worth at least this much weight
-    growth_span: float = 0.20      # T4Q growth of -span scores 0, 0 scores 50, +span scores 100
-    risk_step: float = 25          # points lost per stakeholder risk flag
+    min_weight: float = setting(50, low=0, high=100, low_open=True)  # a score needs components worth this much
+    growth_span: float = setting(0.20, low=0, high=1, low_open=True)  # T4Q growth -span = 0, 0 = 50, +span = 100
+    risk_step: float = setting(25, low=0, high=100, low_open=True)    # points lost per stakeholder risk flag
+
+    ORDER: ClassVar = (("bands", "0 <= red <= amber <= 100"),)
 
 
 @dataclass(frozen=True)
 class Candidates:
     """Accounts to consider promoting to key account, or reviewing for demotion."""
 
-    promote_growth: float = 0.20           # non-key: T4Q growth at or above
-    promote_potential_score: float = 8.0   # non-key: revenue-potential score (1-10) at or above
-    demote_growth: float = -0.10           # key: T4Q growth at or below
-    demote_attainment: float = 0.80        # key: quarter attainment below
-    demote_score_margin: float = 1.0       # key: score below selection.threshold minus this
+    promote_growth: float = 0.20                                          # non-key: T4Q growth at or above
+    promote_potential_score: float = setting(8.0, low=1, high=10)  # non-key: revenue-potential score (1-10) at or above
+    demote_growth: float = -0.10                                          # key: T4Q growth at or below
+    demote_attainment: float = setting(0.80, low=0, high=1, low_open=True)   # key: quarter attainment below
+    demote_score_margin: float = setting(1.0, low=0, high=9)   # key: score below selection.threshold minus this
+
+    ORDER: ClassVar = (("growth rates", "-1 <= demote_growth < promote_growth"),)
 
 
 @dataclass(frozen=True)
 class Sensitivity:
     """How far each selection weight is moved, up and down, to test the key-account list."""
 
-    delta: float = 0.20                    # relative: 0.2 moves a weight of 40 to 48 and 32
+    delta: float = setting(0.20, low=0, high=1, low_open=True, high_open=True)  # 0.2 moves a weight of 40 to 48 and 32
 
 
 @dataclass(frozen=True)
@@ -154,31 +262,38 @@ class Stages:
     cooperative: int = 4                   # total points (0-12) at or above: Cooperative
     interdependent: int = 7                # ... Interdependent
     strategic: int = 10                    # ... Strategic
-    high_potential: float = 5.0            # KAM-matrix attractiveness at or above: high potential
+    high_potential: float = setting(5.0, low=0, high=10)   # KAM-matrix attractiveness at or above: high potential
+
+    ORDER: ClassVar = (("contacts", "1 <= contacts_1 <= contacts_2 <= contacts_3"),
+                       ("share of wallet", "0 < wallet_1 <= wallet_2 <= wallet_3 <= 1"),
+                       ("tenure", "0 < tenure_1 <= tenure_2 <= tenure_3"),
+                       ("points", "1 <= cooperative <= interdependent <= strategic <= 12"))
 
 
 @dataclass(frozen=True)
 class Roi:
     """Portfolio KAM ROI: key accounts against a matched baseline of other accounts."""
 
-    window_quarters: int = 4               # current window = this many quarters to the reporting quarter;
-                                           # prior window = the same number before
-    discount_rate: float = 0.10            # lifetime value = annual margin x r / (1 + rate - r)
-    match: str = "size"                    # baseline peers: size, industry, size_industry or all
-    size_bands: int = 3                    # equal-count bands of prior-window revenue
-    min_peers: int = 3                     # fewer non-key peers in the group: compare with all non-key
-    programme_cost: str = "extra"          # extra (over the peers' cost per revenue dollar) or total
-    history_quarters: int = 8              # points of the rolling ROI series
+    window_quarters: int = setting(4, low=1, high=8)   # current window = this many quarters to the reporting
+                                                       # quarter; prior window = the same number before
+    discount_rate: float = setting(0.10, low=0, high=1, low_open=True)   # lifetime value = annual margin x r / (1 + rate - r)
+    match: str = setting("size", choices=ROI_MATCHES)      # baseline peers: size, industry, size_industry or all
+    size_bands: int = setting(3, low=1, high=10)           # equal-count bands of prior-window revenue
+    min_peers: int = setting(3, low=1)                     # fewer non-key peers in the group: compare with all non-key
+    programme_cost: str = setting("extra", choices=ROI_COST_BASES)   # extra (over the peers' cost per revenue) or total
+    history_quarters: int = setting(8, low=1, high=20)     # points of the rolling ROI series
     min_key_accounts: int = 5              # key accounts per manager below: idle
     max_key_accounts: int = 15             # key accounts per manager above: overloaded
     managers: dict[str, str] = field(default_factory=dict)   # name -> note; listed even without accounts
+
+    ORDER: ClassVar = (("guideline", "0 <= min_key_accounts <= max_key_accounts"),)
 
 
 @dataclass(frozen=True)
 class DataSource:
     """Where the data is, when it is not a plain folder of canonical CSV (see docs/data_profiles.md)."""
 
-    kind: str = "csv"              # csv | excel | parquet | sql
+    kind: str = setting("csv", choices=KINDS)   # csv | excel | parquet | sql
     path: str | None = None        # csv, parquet: a folder; excel: a workbook; relative to the settings file
     url: str | None = None         # sql: a SQLAlchemy URL; ${VAR} is read from the environment
     tables: dict[str, str] = field(default_factory=dict)   # table -> file, sheet, SQL table or query
@@ -203,7 +318,8 @@ class Settings:
     profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data
     accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
-    scheduler: str | None = None       # Dask scheduler (tcp://host:port) that runs the account notebooks; empty = local
+    scheduler: str | None = setting(None, pattern=r"(tcp|tls|ucx|inproc)://\S+",
+                                    expected="a Dask scheduler address such as tcp://10.0.0.5:8786")
     source: str = field(default="defaults", compare=False)
 
     def resolve(self, relative: str | None) -> Path | None:
@@ -224,6 +340,8 @@ class Settings:
         """The folder of CSV named by ``data: <folder>``; None for the sample or a ``data:`` mapping."""
         return self.resolve(self.data) if isinstance(self.data, str) else None
 
+
+# --- reading a settings file ----------------------------------------------------------------------
 
 def _type_ok(value: Any, hint: Any) -> bool:
     origin = typing.get_origin(hint)
@@ -253,6 +371,8 @@ def _describe(hint: Any) -> str:
 
 
 def _build(cls: type, raw: Any, path: str, source: str, problems: list[Problem]) -> Any:
+    """``cls`` from the mapping ``raw``: each well-formed key overrides its default; every unknown key
+    and wrong type is added to ``problems`` and that key keeps its default."""
     if not isinstance(raw, dict):
         problems.append(Problem(source, f"'{path or 'top level'}' must be a mapping of keys to values", value=raw))
         return cls()
@@ -284,115 +404,27 @@ def _build(cls: type, raw: Any, path: str, source: str, problems: list[Problem])
     return cls(**values)
 
 
-def _check_weights(weights: dict[str, float], allowed: tuple[str, ...], where: str, source: str,
-                   problems: list[Problem], min_count: int, max_count: int) -> None:
-    unknown = [k for k in weights if k not in allowed]
-    for name in unknown:
-        problems.append(Problem(source, f"'{where}' has unknown criterion '{name}' (choose from: {', '.join(allowed)})"))
-    if not min_count <= len(weights) <= max_count:
-        problems.append(Problem(source, f"'{where}' must name {min_count}-{max_count} criteria, it names {len(weights)}"))
-    if any(w < 0 for w in weights.values()):
-        problems.append(Problem(source, f"'{where}' weights must not be negative"))
-    total = sum(weights.values())
-    if abs(total - 100) > 1e-6:
-        problems.append(Problem(source, f"'{where}' weights must sum to 100, they sum to {total:g}"))
+# --- checking -------------------------------------------------------------------------------------
 
-
-def _validate_depth(settings: Settings) -> list[Problem]:
-    """Ranges for candidates, sensitivity and relationship stages."""
+def _declared_problems(section: Any, where: str, source: str) -> list[Problem]:
+    """Every field rule and ORDER of ``section`` and of the sections inside it."""
     problems: list[Problem] = []
-    src = settings.source
-    cand, stages = settings.candidates, settings.stages
-
-    def check(ok: bool, message: str, value: Any) -> None:
-        if not ok:
-            problems.append(Problem(src, message, value=value))
-
-    check(-1 <= cand.demote_growth < cand.promote_growth,
-          "'candidates' growth rates must satisfy -1 <= demote_growth < promote_growth",
-          f"demote_growth={cand.demote_growth:g}, promote_growth={cand.promote_growth:g}")
-    check(1 <= cand.promote_potential_score <= 10, "'candidates.promote_potential_score' must be between 1 and 10",
-          cand.promote_potential_score)
-    check(0 < cand.demote_attainment <= 1, "'candidates.demote_attainment' must be above 0 and at most 1",
-          cand.demote_attainment)
-    check(0 <= cand.demote_score_margin <= 9, "'candidates.demote_score_margin' must be between 0 and 9",
-          cand.demote_score_margin)
-    check(0 < settings.sensitivity.delta < 1, "'sensitivity.delta' must be above 0 and below 1",
-          settings.sensitivity.delta)
-    check(1 <= stages.contacts_1 <= stages.contacts_2 <= stages.contacts_3,
-          "'stages' contacts must satisfy 1 <= contacts_1 <= contacts_2 <= contacts_3",
-          f"{stages.contacts_1}, {stages.contacts_2}, {stages.contacts_3}")
-    check(0 < stages.wallet_1 <= stages.wallet_2 <= stages.wallet_3 <= 1,
-          "'stages' share of wallet must satisfy 0 < wallet_1 <= wallet_2 <= wallet_3 <= 1",
-          f"{stages.wallet_1:g}, {stages.wallet_2:g}, {stages.wallet_3:g}")
-    check(0 < stages.tenure_1 <= stages.tenure_2 <= stages.tenure_3,
-          "'stages' tenure must satisfy 0 < tenure_1 <= tenure_2 <= tenure_3",
-          f"{stages.tenure_1:g}, {stages.tenure_2:g}, {stages.tenure_3:g}")
-    check(1 <= stages.cooperative <= stages.interdependent <= stages.strategic <= 12,
-          "'stages' points must satisfy 1 <= cooperative <= interdependent <= strategic <= 12",
-          f"{stages.cooperative}, {stages.interdependent}, {stages.strategic}")
-    check(0 <= stages.high_potential <= 10, "'stages.high_potential' must be between 0 and 10",
-          stages.high_potential)
-    return problems
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        key = f"{where}.{f.name}" if where else f.name
+        if dataclasses.is_dataclass(value):
+            problems += _declared_problems(value, key, source)
+        elif "rule" in f.metadata:
+            problems += f.metadata["rule"].problems(value, key, source)
+    return problems + _order_problems(section, where, source)
 
 
-def _validate_roi(settings: Settings) -> list[Problem]:
-    """Ranges for the KAM ROI page."""
-    roi, src = settings.roi, settings.source
-    rules = [
-        (1 <= roi.window_quarters <= 8, "'roi.window_quarters' must be between 1 and 8", roi.window_quarters),
-        (0 < roi.discount_rate <= 1, "'roi.discount_rate' must be above 0 and at most 1", roi.discount_rate),
-        (roi.match in ROI_MATCHES, f"'roi.match' must be one of {', '.join(ROI_MATCHES)}", roi.match),
-        (1 <= roi.size_bands <= 10, "'roi.size_bands' must be between 1 and 10", roi.size_bands),
-        (roi.min_peers >= 1, "'roi.min_peers' must be at least 1", roi.min_peers),
-        (roi.programme_cost in ROI_COST_BASES, f"'roi.programme_cost' must be one of {', '.join(ROI_COST_BASES)}",
-         roi.programme_cost),
-        (1 <= roi.history_quarters <= 20, "'roi.history_quarters' must be between 1 and 20", roi.history_quarters),
-        (0 <= roi.min_key_accounts <= roi.max_key_accounts,
-         "'roi' guideline must satisfy 0 <= min_key_accounts <= max_key_accounts",
-         f"min_key_accounts={roi.min_key_accounts}, max_key_accounts={roi.max_key_accounts}"),
-    ]
-    return [Problem(src, message, value=value) for ok, message, value in rules if not ok]
-
-
-def _validate_growth_whitespace_health(settings: Settings) -> list[Problem]:
-    """Ranges for forecast, whitespace and health."""
-    problems: list[Problem] = []
-    src = settings.source
-    fc, ws, hl = settings.forecast, settings.whitespace, settings.health
-
-    def check(ok: bool, message: str, value: Any) -> None:
-        if not ok:
-            problems.append(Problem(src, message, value=value))
-
-    check(1 <= fc.run_rate_quarters <= 8, "'forecast.run_rate_quarters' must be between 1 and 8",
-          fc.run_rate_quarters)
-    check(2 <= fc.band_quarters <= 12, "'forecast.band_quarters' must be between 2 and 12", fc.band_quarters)
-    check(0 < fc.min_band < 1, "'forecast.min_band' must be above 0 and below 1", fc.min_band)
-    check(ws.top_n >= 1, "'whitespace.top_n' must be at least 1", ws.top_n)
-    check(ws.peer_group in WHITESPACE_PEER_GROUPS,
-          f"'whitespace.peer_group' must be one of {', '.join(WHITESPACE_PEER_GROUPS)}", ws.peer_group)
-    check(1 <= ws.size_bands <= 10, "'whitespace.size_bands' must be between 1 and 10", ws.size_bands)
-    check(ws.min_peers >= 1, "'whitespace.min_peers' must be at least 1", ws.min_peers)
-    _check_weights(hl.weights, HEALTH_COMPONENTS, "health.weights", src, problems, 1, len(HEALTH_COMPONENTS))
-    check(0 <= hl.red <= hl.amber <= 100, "'health' bands must satisfy 0 <= red <= amber <= 100",
-          f"red={hl.red:g}, amber={hl.amber:g}")
-    check(0 < hl.min_weight <= 100, "'health.min_weight' must be above 0 and at most 100", hl.min_weight)
-    check(0 < hl.growth_span <= 1, "'health.growth_span' must be above 0 and at most 1", hl.growth_span)
-    check(0 < hl.risk_step <= 100, "'health.risk_step' must be above 0 and at most 100", hl.risk_step)
-    return problems
-
-
-def _validate_data(settings: Settings) -> list[Problem]:
+def _data_problems(settings: Settings) -> list[Problem]:
     """A ``data:`` mapping names a kind and where that kind of source is."""
-    from .data.sources import KINDS, mask_url
-
     problems: list[Problem] = []
     src, data = settings.source, settings.data
-    if isinstance(data, DataSource):
-        if data.kind not in KINDS:
-            problems.append(Problem(src, f"'data.kind' must be one of {', '.join(KINDS)}", value=data.kind))
-        elif data.kind == "sql":
+    if isinstance(data, DataSource) and data.kind in KINDS:
+        if data.kind == "sql":
             if not data.url:
                 problems.append(Problem(src, "'data.url' is required for kind sql "
                                              "(a SQLAlchemy URL such as postgresql+psycopg://user@host/db)"))
@@ -405,6 +437,7 @@ def _validate_data(settings: Settings) -> list[Problem]:
             if data.url:
                 problems.append(Problem(src, f"'data.url' is only for kind sql, not {data.kind}",
                                         value=mask_url(data.url)))
+    if isinstance(data, DataSource):
         for name, target in data.tables.items():
             if not str(target).strip():
                 problems.append(Problem(src, f"'data.tables.{name}' is empty"))
@@ -416,51 +449,23 @@ def _validate_data(settings: Settings) -> list[Problem]:
 
 
 def validate(settings: Settings) -> list[Problem]:
-    """Rules that span keys: weights, cut-offs, page size, quarter."""
-    problems: list[Problem] = []
+    """Every declared rule, and the rules that span keys or need the file system."""
     src = settings.source
-    problems += _validate_data(settings)
-    if settings.scheduler is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", str(settings.scheduler)):
-        problems.append(Problem(src, "'scheduler' must be a Dask scheduler address such as tcp://10.0.0.5:8786",
-                                value=settings.scheduler))
+    problems = _declared_problems(settings, "", src) + _data_problems(settings)
     sel = settings.selection
-    _check_weights(sel.criteria, DERIVED_CRITERIA + ANALYST_CRITERIA, "selection.criteria", src, problems, 3, 5)
-    _check_weights(settings.matrix.attractiveness, ATTRACTIVENESS_FACTORS, "matrix.attractiveness", src, problems, 1, 5)
-    _check_weights(settings.matrix.strength, STRENGTH_FACTORS, "matrix.strength", src, problems, 1, 4)
-    if not 1 <= sel.threshold <= 10:
-        problems.append(Problem(src, "'selection.threshold' must be between 1 and 10", value=sel.threshold))
-    if sel.max_key_accounts < 1:
-        problems.append(Problem(src, "'selection.max_key_accounts' must be at least 1", value=sel.max_key_accounts))
-    if not sel.tier_2 <= sel.tier_1:
-        problems.append(Problem(src, "'selection.tier_2' must not exceed 'selection.tier_1'"))
     both = set(sel.include) & set(sel.exclude)
     if both:
         problems.append(Problem(src, f"accounts both included and excluded: {', '.join(sorted(both))}"))
-    if not 0 < settings.abc.a < settings.abc.b <= 1:
-        problems.append(Problem(src, "'abc' cut-offs must satisfy 0 < a < b <= 1",
-                                value=f"a={settings.abc.a}, b={settings.abc.b}"))
-    if not 0 <= settings.matrix.split <= 10:
-        problems.append(Problem(src, "'matrix.split' must be between 0 and 10", value=settings.matrix.split))
     company = settings.company
-    separators = (",", ".", " ", "'", "\u202f", "")
-    if company.thousands_separator not in separators or company.decimal_separator not in (",", "."):
+    if company.thousands_separator not in SEPARATORS or company.decimal_separator not in (",", "."):
         problems.append(Problem(src, "'company' separators: thousands one of , . ' space or empty; decimal , or .",
                                 value=f"{company.thousands_separator!r} / {company.decimal_separator!r}"))
     elif company.thousands_separator == company.decimal_separator:
         problems.append(Problem(src, "'company.thousands_separator' and 'decimal_separator' must differ"))
-    for key in ("primary_color", "accent_color"):
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", getattr(company, key)):
-            problems.append(Problem(src, f"'company.{key}' must be a hex colour such as #1f3b5c",
-                                    value=getattr(company, key)))
-    if company.logo and not str(company.logo).lower().endswith((".png", ".svg", ".jpg", ".jpeg")):
-        problems.append(Problem(src, "'company.logo' must be a .png, .svg or .jpg file", value=company.logo))
-    elif company.logo and not settings.resolve(company.logo).is_file():  # type: ignore[union-attr]
-        problems.append(Problem(src, "'company.logo' file does not exist", value=str(settings.resolve(company.logo))))
-    problems += _validate_depth(settings)
-    problems += _validate_growth_whitespace_health(settings)
-    problems += _validate_roi(settings)
-    if settings.report.page_size not in ("A4", "Letter"):
-        problems.append(Problem(src, "'report.page_size' must be A4 or Letter", value=settings.report.page_size))
+    if company.logo and str(company.logo).lower().endswith((".png", ".svg", ".jpg", ".jpeg")):
+        logo = _usable_path(settings, company.logo)
+        if logo is not None and not logo.is_file():
+            problems.append(Problem(src, "'company.logo' file does not exist", value=str(logo)))
     if settings.quarter is not None:
         try:
             parse_quarter(settings.quarter)
@@ -469,22 +474,56 @@ def validate(settings: Settings) -> list[Problem]:
     return problems
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Defaults overlaid with the YAML file at ``path`` (if any); raise ConfigError listing every problem."""
+def _usable_path(settings: Settings, value: str) -> Path | None:
+    try:
+        return settings.resolve(value)
+    except (RuntimeError, ValueError, OSError):
+        return None
+
+
+def _without_unusable_paths(settings: Settings) -> tuple[Settings, list[Problem]]:
+    """Every path the settings name must resolve (``~nosuchuser/x`` does not); such a key is
+    reported and dropped, so nothing later trips over it."""
+    data = settings.data
+    paths = {"accounts_dir": settings.accounts_dir, "profile": settings.profile if isinstance(settings.profile, str)
+             else None, "data": data if isinstance(data, str) else None,
+             "data.path": data.path if isinstance(data, DataSource) else None, "company.logo": settings.company.logo}
+    changes: dict[str, Any] = {}
+    problems = []
+    for key, value in paths.items():
+        if not value:
+            continue
+        try:
+            settings.resolve(value)
+        except (RuntimeError, ValueError, OSError) as exc:
+            problems.append(Problem(settings.source, f"'{key}' is not a usable path ({exc})", value=value))
+            if key == "company.logo":
+                changes["company"] = dataclasses.replace(settings.company, logo=None)
+            elif key == "data.path":
+                changes["data"] = dataclasses.replace(data, path=None)  # type: ignore[type-var]
+            else:
+                changes[key] = None
+    return (dataclasses.replace(settings, **changes) if changes else settings), problems
+
+
+def read_settings(path: str | Path | None = None) -> tuple[Settings, list[Problem]]:
+    """The settings and every problem in them, without stopping at the first: the keys that are
+    well-formed override the defaults, and a key with a wrong type or an unusable path keeps its
+    default. Raises ConfigError only when the file cannot be read as YAML at all."""
     if path is None:
         settings = Settings()
-    else:
-        path = Path(path)
-        source = str(path)
-        from .data.plans import read_yaml  # every way a YAML file can fail, named (not UTF-8, bad date, ...)
+        return settings, validate(settings)
+    source = str(path)
+    raw = read_yaml(Path(path), source)
+    problems: list[Problem] = []
+    settings = _build(Settings, raw if raw is not None else {}, "", source, problems)
+    settings, path_problems = _without_unusable_paths(dataclasses.replace(settings, source=source))
+    return settings, problems + path_problems + validate(settings)
 
-        raw = read_yaml(path, source)
-        problems: list[Problem] = []
-        settings = _build(Settings, raw if raw is not None else {}, "", source, problems)
-        settings = dataclasses.replace(settings, source=source)
-        if problems:
-            raise ConfigError(problems + validate(settings))
-    problems = validate(settings)
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Defaults overlaid with the YAML file at ``path`` (if any); raise ConfigError listing every problem."""
+    settings, problems = read_settings(path)
     if problems:
         raise ConfigError(problems)
     return settings
@@ -495,7 +534,5 @@ def settings_dict(settings: Settings) -> dict[str, Any]:
     out = dataclasses.asdict(settings)
     out.pop("scheduler", None)  # where the packs are built, not what they say: no rebuild when it changes
     if isinstance(out.get("data"), dict) and out["data"].get("url"):
-        from .data.sources import mask_url
-
         out["data"]["url"] = mask_url(out["data"]["url"])
     return out

@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import formatting
-from ._fast import code_labels, quarter_codes
 from .analytics import account as acct
 from .analytics.metrics import account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
@@ -26,7 +25,8 @@ from .config import Settings, load_settings
 from .data import Dataset, data_fingerprint, load_data
 from .data.plans import PlanInputs, load_plan
 from .errors import ConfigError, Problem
-from .periods import latest_complete_quarter, parse_quarter, shift_quarter
+from .files import path_fingerprint
+from .periods import code_labels, date_codes, latest_complete_quarter, parse_quarter, shift_quarter
 
 
 @dataclass
@@ -64,7 +64,6 @@ class Portfolio:
     summary: pd.DataFrame
     pareto: pd.DataFrame
     top20_share: float
-    _plans: dict[str, PlanInputs] = field(default_factory=dict, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
     # The cache of the portfolio this one was copied from: a warm kernel computes whitespace,
     # ROI or sensitivity once per build, and each notebook gets its own copy of the result.
@@ -144,6 +143,8 @@ class Portfolio:
         return self.formats.money(value)
 
     def account(self, account_id: str) -> AccountView:
+        """One account's view; ``account_id`` as the data spells it, or differing only in case."""
+        account_id = self._account_id(account_id)
         if account_id not in self.summary.index:
             known = ", ".join(self.key_accounts.index[:5])
             raise ConfigError([Problem("account_id", f"no account '{account_id}' with revenue up to {self.quarter} "
@@ -157,7 +158,7 @@ class Portfolio:
         revenue_to_date = self.dataset.revenue[self.dataset.revenue["date"] <= parse_quarter(self.quarter).end_time]
         derived = acct.derive_swot(row, acct.products_bought(revenue_to_date, account_id), names, risks,
                                    self.money)
-        plan = self._plans.get(account_id) or load_plan(self.settings.accounts_path, account_id)
+        plan = load_plan(self.settings.accounts_path, account_id)
         return AccountView(
             account_id=account_id, name=str(row["name"]), owner=str(row["owner"]) if pd.notna(row["owner"]) else "–",
             quarter=self.quarter, figures=row,
@@ -165,6 +166,12 @@ class Portfolio:
             stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
             formats=self.formats, cross_sell=self._account_cross_sell(account_id),
             forecast_path=self._forecast_path(account_id))
+
+    def _account_id(self, wanted: str) -> str:
+        if wanted in self.summary.index:
+            return wanted
+        folded = str(wanted).casefold()
+        return next((a for a in self.summary.index if str(a).casefold() == folded), wanted)
 
     def _account_cross_sell(self, account_id: str) -> pd.DataFrame:
         ranked = self.whitespace[2]
@@ -178,7 +185,7 @@ class Portfolio:
 
 
 def resolve_quarter(dataset: Dataset, quarter: str | None) -> str:
-    codes = pd.unique(quarter_codes(dataset.revenue["date"]))  # distinct quarters, not a label per row
+    codes = pd.unique(date_codes(dataset.revenue["date"]))  # distinct quarters, not a label per row
     quarters = code_labels(sorted(c for c in codes if c == c))
     if quarter is None:
         return latest_complete_quarter(list(quarters))
@@ -224,15 +231,6 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
                      top20_share=top_share(summary["revenue_t4q"], 0.2))
 
 
-def _fingerprint(path: str | Path | None) -> tuple | None:
-    """What identifies a file or folder's content cheaply: names, sizes, modification times."""
-    if path in (None, ""):
-        return None
-    p = Path(path).resolve()
-    files = sorted(p.iterdir()) if p.is_dir() else [p]
-    return (str(p),) + tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
-
-
 _PORTFOLIOS: dict[tuple, Portfolio] = {}
 
 
@@ -271,7 +269,7 @@ def open_portfolio(data: str | Path | None = None, config: str | Path | None = N
     the files it came from (data, profile, settings) are unchanged; a database is read once.
     """
     settings = load_settings(config)
-    key = (data_fingerprint(settings, data), _fingerprint(config), quarter)
+    key = (data_fingerprint(settings, data), path_fingerprint(config), quarter)
     if key not in _PORTFOLIOS:
         if len(_PORTFOLIOS) >= 4:
             _PORTFOLIOS.clear()

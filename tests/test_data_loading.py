@@ -319,7 +319,7 @@ def test_round_trip_of_the_sample_keeps_every_value(tmp_path):
 def test_the_fast_csv_reader_gives_exactly_what_the_careful_one_gives(tmp_path, monkeypatch, content):
     """read_csv_text takes Arrow's parser when it can; on every file it must give the same cells,
     the same row numbers and the same errors as pandas' reader, which it falls back to."""
-    from kamreports.data import loaders
+    from kamreports.data import csvfile as loaders
 
     path = tmp_path / "accounts.csv"
     path.write_bytes(content)
@@ -341,7 +341,7 @@ def test_the_fast_csv_reader_gives_exactly_what_the_careful_one_gives(tmp_path, 
 
 def test_a_plain_export_takes_the_fast_reader(tmp_path):
     pytest.importorskip("pyarrow")
-    from kamreports.data import loaders
+    from kamreports.data import csvfile as loaders
 
     path = tmp_path / "accounts.csv"
     path.write_bytes(b"\xef\xbb\xbfaccount_id,name\r\nA1,\"Acme, Inc.\"\r\n")

@@ -18,7 +18,7 @@ from kamreports.cli import main
 from kamreports.config import Settings, load_settings
 from kamreports.data.loaders import load_folder
 from kamreports.data.plans import load_plan
-from kamreports.data.validate import validate_inputs
+from kamreports.inputs import check_inputs
 from kamreports.data.schema import TABLES
 from kamreports.errors import ConfigError, DataValidationError
 
@@ -260,7 +260,7 @@ def check_settings(path: Path) -> None:
 
 def check_validate(path: Path, data: Path, marker: Path | None = None) -> None:
     """`kamreports validate --config path --data data`: every problem listed, nothing raised."""
-    checked = validate_inputs(path, data)
+    checked = check_inputs(path, data)
     for problem in checked.problems:
         assert str(problem)
     if checked.settings is None or checked.problems:

@@ -18,7 +18,8 @@ import yaml
 from kamreports.config import load_settings, settings_dict
 from kamreports.data import SampleSpec, SourceRef, load_data, load_for_build, sample_dataset, write_folder
 from kamreports.data.loaders import load_folder
-from kamreports.data.sources import as_text, mask_url
+from kamreports.data.sources import as_text
+from kamreports.urls import mask_url
 from kamreports.errors import ConfigError, DataValidationError
 from kamreports.model import build_portfolio
 

@@ -7,7 +7,7 @@ import pytest
 
 from kamreports.cli import main
 from kamreports.data.loaders import load_folder
-from kamreports.data.validate import InputError, validate_inputs
+from kamreports.inputs import InputError, check_inputs
 from kamreports.errors import ConfigError, DataValidationError
 
 ACCOUNTS = "account_id,name,parent_id,industry,region,owner,start_date\nA1,Acme,,Food,EMEA,Ann,2020-01-15\n" \
@@ -91,7 +91,7 @@ def test_validate_lists_settings_data_and_plan_problems_together(tmp_path, capsy
     (plans / "A9.yaml").write_text("swot: {strengths: [fine]}\n", encoding="utf-8")
     config = tmp_path / "settings.yaml"
     config.write_text("accounts_dir: plans\nselection: {threshold: 99}\nreport: {page_size: A3}\n", encoding="utf-8")
-    checked = validate_inputs(config, data)
+    checked = check_inputs(config, data)
     sources = [Path(p.source).name for p in checked.problems]
     assert sources.count("settings.yaml") == 2
     assert "revenue.csv" in sources and "A1.yaml" in sources and "A2.yaml" in sources

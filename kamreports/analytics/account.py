@@ -135,18 +135,6 @@ def merge_swot(derived: dict[str, list[SwotItem]], entered: dict[str, list[str]]
     return {kind: [SwotItem(t, "team") for t in entered.get(kind, [])] + items for kind, items in derived.items()}
 
 
-def kpis(row: pd.Series) -> dict[str, float]:
-    """Headline figures for the KPI strip."""
-    return {
-        "revenue_q": row["revenue_q"],
-        "attainment_q": row["attainment_q"],
-        "yoy_growth": row["yoy_growth"],
-        "revenue_t4q": row["revenue_t4q"],
-        "gross_margin_pct": row["gross_margin_pct"],
-        "nps_avg": row["nps_avg"],
-    }
-
-
 def products_bought(revenue: pd.DataFrame, account_id: str) -> set[str]:
     rows = revenue[revenue["account_id"] == account_id]
     return set(rows.loc[rows["revenue"] > 0, "product_id"].astype(str))

@@ -33,18 +33,18 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..periods import parse_quarter, quarter_ordinals, quarter_range
+from ..periods import label_codes, parse_quarter, quarter_code, quarter_range
 from .metrics import growth, ratio
 
 GROUPS = ("key", "rest", "all")
 
 
 def _first_quarters(quarterly: pd.DataFrame, quarter: str) -> pd.Series:
-    """Account -> index (Period ordinal) of its first quarter with revenue, up to ``quarter``."""
+    """Account -> code (``periods.quarter_code``) of its first quarter with revenue, up to ``quarter``."""
     if quarterly.empty:
         return pd.Series(dtype="int64")
-    ordinal = quarter_ordinals(quarterly["quarter"])
-    live = (quarterly["revenue"].astype("float64").to_numpy() > 0) & (ordinal <= parse_quarter(quarter).ordinal)
+    ordinal = label_codes(quarterly["quarter"])
+    live = (quarterly["revenue"].astype("float64").to_numpy() > 0) & (ordinal <= quarter_code(quarter))
     first = pd.Series(ordinal[live]).groupby(quarterly["account_id"].astype(str).to_numpy()[live]).min()
     first.index.name = "account_id"
     return first.sort_index()
@@ -120,7 +120,7 @@ def quarterly_growth(quarterly: pd.DataFrame, targets: pd.DataFrame, quarter: st
                          for name, m in metrics.items()})
     long.index.names = ["account_id", "quarter"]
     long = long.reset_index()
-    ordinal = quarter_ordinals(long["quarter"])
+    ordinal = label_codes(long["quarter"])
     long = long[ordinal >= long["account_id"].map(first).to_numpy()].reset_index(drop=True)
     return long[columns]
 
@@ -155,14 +155,14 @@ def year_forecast(quarterly: pd.DataFrame, targets: pd.DataFrame, quarter: str, 
     ids = _select(first.index, account_ids)
     window = quarter_range(quarter, max(done, run_rate_quarters, band_quarters + 1))
     rev = _wide(quarterly, "revenue", ids, window, 0.0)
-    ordinals = np.array([parse_quarter(q).ordinal for q in window])
+    ordinals = np.array([quarter_code(q) for q in window])
     in_history = pd.DataFrame(ordinals[None, :] >= first.reindex(ids).to_numpy()[:, None], index=ids,
                               columns=window)
 
     out = pd.DataFrame(index=ids)
     out["year"] = year
     out["quarters_done"] = done
-    out["history_quarters"] = (period.ordinal - first.reindex(ids) + 1).astype(int)
+    out["history_quarters"] = (quarter_code(quarter) - first.reindex(ids) + 1).astype(int)
     out["actual_ytd"] = rev[year_quarters[:done]].sum(axis=1)
     tgt = _wide(targets, "target", ids, year_quarters, np.nan)
     out["target_ytd"] = tgt[year_quarters[:done]].sum(axis=1, min_count=done) if done else np.nan

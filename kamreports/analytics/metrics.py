@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from .._fast import code_labels, quarter_codes
-from ..periods import parse_quarter, quarter_end, quarter_label, quarter_ordinals, quarters_of
+from ..periods import (code_labels, date_codes, label_codes, parse_quarter, quarter_code, quarter_end, quarter_range,
+                       shift_quarter)
 
 KEY_ROLES = ("economic_buyer", "decision_maker", "champion", "technical", "end_user")
 
@@ -39,7 +39,7 @@ def quarterly_revenue(dataset: Dataset) -> pd.DataFrame:
     """
     rev = dataset.revenue
     accounts, ids = pd.factorize(rev["account_id"], sort=True, use_na_sentinel=True)
-    quarters = quarter_codes(rev["date"])
+    quarters = date_codes(rev["date"])
     keep = (accounts >= 0) & ~np.isnan(quarters)
     revenue = rev["revenue"].astype("float64").to_numpy()[keep]
     cogs = rev["cogs"].astype("float64").fillna(0.0).to_numpy()[keep]
@@ -67,15 +67,15 @@ def quarterly_revenue(dataset: Dataset) -> pd.DataFrame:
 
 
 def _window(quarter: str, start: int, count: int) -> list[str]:
-    last = parse_quarter(quarter) - start
-    return [quarter_label(last - i) for i in range(count)]
+    """The ``count`` quarters ending ``start`` quarters before ``quarter``."""
+    return quarter_range(shift_quarter(quarter, -start), count)
 
 
 def account_summary(dataset: Dataset, quarter: str, quarterly: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per account that has revenue up to ``quarter``, indexed by account_id.
     ``quarterly`` is :func:`quarterly_revenue` of the dataset, if already computed."""
     qrev = quarterly if quarterly is not None else quarterly_revenue(dataset)
-    qrev = qrev[quarter_ordinals(qrev["quarter"]) <= parse_quarter(quarter).ordinal]
+    qrev = qrev[label_codes(qrev["quarter"]) <= quarter_code(quarter)]
     wide_rev = qrev.pivot_table(index="account_id", columns="quarter", values="revenue", aggfunc="sum", fill_value=0.0)
     wide_cogs = qrev.pivot_table(index="account_id", columns="quarter", values="cogs", aggfunc="sum", fill_value=0.0)
 

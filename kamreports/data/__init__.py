@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..files import file_fingerprint
 from .dataset import Dataset
 from .loaders import load_folder, tables_from_frames, write_folder
 from .sample import SampleSpec, sample_dataset
 from .schema import TABLES
-from .sources import CsvSource, SourceRef, TableSource, infer_kind, mask_url, open_source
+from .sources import CsvSource, SourceRef, TableSource, infer_kind, open_source
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -122,15 +123,10 @@ def data_fingerprint(settings: Settings, data: str | Path | None = None) -> tupl
     if isinstance(settings.profile, dict):
         profile = repr(settings.profile)
     elif settings.profile:
-        path = settings.resolve(settings.profile)
-        try:
-            stat = path.stat()  # type: ignore[union-attr]
-            profile = (str(path), stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            profile = str(path)
+        profile = file_fingerprint([settings.resolve(settings.profile)])
     return (source.fingerprint(), profile)
 
 
 __all__ = ["Dataset", "SampleSpec", "SourceRef", "data_fingerprint", "load_data", "load_dataset", "load_folder",
-           "load_for_build", "mask_url", "profile_for", "read_tables", "sample_dataset", "source_for",
+           "load_for_build", "profile_for", "read_tables", "sample_dataset", "source_for",
            "write_folder"]

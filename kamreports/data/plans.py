@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError, Problem
+from ..files import read_yaml
 
 SWOT_KINDS = ("strengths", "weaknesses", "opportunities", "threats")
 HORIZONS = ("short", "mid", "long")
@@ -43,30 +42,6 @@ def safe_plan_name(account_id: str) -> bool:
     text = str(account_id)
     return bool(text.strip()) and not any(c in text for c in "/\\\x00") and text.strip(".") != "" \
         and not Path(f"{text}.yaml").is_absolute() and ":" not in text[:2]
-
-
-def read_yaml(path: Path, source: str | None = None) -> Any:
-    """``yaml.safe_load`` of a file, with every way it can fail (unreadable, not UTF-8, bad syntax,
-    a date that does not exist, nesting too deep) turned into a ConfigError naming the file.
-    Python tags such as ``!!python/object`` are refused by the safe loader."""
-    source = source or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError([Problem(source, "is not UTF-8 text; save it as UTF-8")]) from None
-    except OSError as exc:
-        raise ConfigError([Problem(source, f"cannot be read: {exc.strerror or exc}")]) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        detail = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-        raise ConfigError([Problem(source, f"is not valid YAML: {detail}",
-                                   row=mark.line + 1 if mark is not None else None)]) from None
-    except RecursionError:
-        raise ConfigError([Problem(source, "is not valid YAML: nested too deeply")]) from None
-    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # e.g. due: 2026-02-30, !!int abc
-        raise ConfigError([Problem(source, f"is not valid YAML: a value cannot be read ({exc})")]) from None
 
 
 _SCALARS = (str, int, float, bool, dt.date, dt.datetime)

@@ -28,22 +28,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import KINDS
 from ..errors import ConfigError, DataValidationError, Problem
+from ..files import file_fingerprint
+from ..urls import mask_url
+from .csvfile import CsvReadError, read_csv_text
 
-KINDS = ("csv", "excel", "parquet", "sql")
 EXTRA_HINT = 'pip install "kamreports[sources]"'
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|pwd|passwd)=)(?P<pw>[^&\s]*)", re.IGNORECASE)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _QUERY = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
-
-
-def mask_url(text: str) -> str:
-    """``postgresql://kam:secret@db/crm`` -> ``postgresql://kam:***@db/crm``, anywhere in ``text``."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}***{m['tail']}", str(text))
-    return _QUERY_PASSWORD.sub(lambda m: f"{m['head']}***", text)
 
 
 def _import(module: str, what: str, where: str) -> Any:
@@ -131,17 +126,6 @@ class TableSource:
         pass
 
 
-def _file_fingerprint(paths: list[Path]) -> tuple:
-    out = []
-    for p in paths:
-        try:
-            st = p.stat()
-            out.append((str(p), st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append((str(p), None, None))
-    return tuple(out)
-
-
 class CsvSource(TableSource):
     """A folder of ``<name>.csv`` files (``tables`` may map a name to another file in the folder)."""
 
@@ -170,15 +154,13 @@ class CsvSource(TableSource):
         if not path.exists():
             return None
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True,
-                               encoding=self.encoding)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, LookupError) as exc:
-            raise DataValidationError([Problem(str(path), "cannot be read as CSV: "
-                                                          f"{str(exc).strip().splitlines()[0]}")]) from None
+            return read_csv_text(path, self.encoding)
+        except CsvReadError as exc:
+            raise DataValidationError([Problem(str(path), str(exc), row=exc.row)]) from None
 
     def fingerprint(self) -> tuple:
         return (self.describe(), self.encoding, tuple(sorted(self.tables.items())),
-                _file_fingerprint(sorted(self.folder.glob("*"))))
+                file_fingerprint(sorted(self.folder.glob("*"))))
 
 
 class ExcelSource(TableSource):
@@ -225,7 +207,7 @@ class ExcelSource(TableSource):
         return as_text(frame)
 
     def fingerprint(self) -> tuple:
-        return (self.describe(), tuple(sorted(self.tables.items())), _file_fingerprint([self.path]))
+        return (self.describe(), tuple(sorted(self.tables.items())), file_fingerprint([self.path]))
 
 
 class ParquetSource(TableSource):
@@ -263,7 +245,7 @@ class ParquetSource(TableSource):
 
     def fingerprint(self) -> tuple:
         return (self.describe(), tuple(sorted(self.tables.items())),
-                _file_fingerprint(sorted(self.folder.glob("*.parquet"))))
+                file_fingerprint(sorted(self.folder.glob("*.parquet"))))
 
 
 def expand_env(url: str, where: str) -> str:

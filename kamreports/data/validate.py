@@ -6,22 +6,14 @@ count, so one systematically broken column does not bury the rest.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 import pandas as pd
 
 from .._fast import is_in, per_distinct
-from ..errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
-from ..periods import QUARTER_PATTERN
+from ..errors import Problem
+from ..periods import QUARTER_PATTERN, code_labels, date_codes, label_codes
 from .schema import TABLES, Column, Table
-
-if TYPE_CHECKING:
-    from ..config import Settings
-    from ..model import Portfolio
-    from .dataset import Dataset
 
 MAX_LISTED_PER_CHECK = 10
 
@@ -219,198 +211,15 @@ def check_target_quarters(tables: dict[str, pd.DataFrame], sources: dict[str, st
     dates = revenue["date"].dropna()
     if dates.empty:
         return []
-    first, last = dates.min().to_period("Q"), dates.max().to_period("Q")
+    first, last = int(date_codes(dates).min()), int(date_codes(dates).max())
     labels = targets["quarter"]
-
-    def ordinals(t: pd.Series) -> pd.Series:
-        parts = t.str.extract(r"^(\d{4})Q([1-4])$").astype("float64")
-        return parts[0] * 4 + parts[1] - 1
-
-    ordinal = per_distinct(labels, ordinals)
-    low, high = first.year * 4 + first.quarter - 1, last.year * 4 + 3
+    ordinal = pd.Series(label_codes(labels, lenient=True), index=labels.index)
+    low, high = first, last - last % 4 + 3       # targets may run to the end of the last year
     outside = labels.notna() & ordinal.notna() & ((ordinal < low) | (ordinal > high))
-    span = f"{first.year}Q{first.quarter} to {last.year}Q{last.quarter}; targets may run to {last.year}Q4"
+    (start,), (end,), (year_end,) = code_labels([first]), code_labels([last]), code_labels([high])
+    span = f"{start} to {end}; targets may run to {year_end}"
     problems: list[Problem] = []
     _report(problems, sources.get("targets", "targets"), labels.index[outside], "quarter", labels,
             f"is a quarter with no revenue at all in the data (the revenue covers {span}); "
             "a target must fall within that range")
     return problems
-
-
-# --- everything at once: settings, data, plans -----------------------------------------------
-
-class InputError(DataValidationError, ConfigError):
-    """Problems in both the data and the settings (or plans), listed together."""
-
-    title = "problem(s) in the data and settings"
-
-
-@dataclass
-class CheckedInputs:
-    """What :func:`validate_inputs` found; the objects are None where they could not be made."""
-
-    settings: Settings | None = None
-    dataset: Dataset | None = None
-    data_location: object = None          # as load_for_build returns it: a path, a SourceRef or None
-    portfolio: Portfolio | None = None
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    kinds: set[str] = field(default_factory=set)   # "settings", "data", "plans"
-
-    def add(self, kind: str, problems: list[Problem]) -> None:
-        new = [p for p in problems if p not in self.problems]
-        if new:
-            self.problems += new
-            self.kinds.add(kind)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def raise_if_problems(self) -> None:
-        """One error listing every problem: ConfigError for settings and plans only,
-        DataValidationError for data only, InputError (both) for a mix."""
-        if not self.problems:
-            return
-        if self.kinds <= {"settings", "plans"}:
-            raise ConfigError(self.problems)
-        if self.kinds == {"data"}:
-            raise DataValidationError(self.problems)
-        raise InputError(self.problems)
-
-
-def _settings_leniently(config: Path | str | None, checked: CheckedInputs) -> Settings | None:
-    """The settings, or when they have problems, the keys that were well-formed (so the data they
-    name can still be checked); None when the file cannot be read at all."""
-    from .. import config as config_module
-    from .plans import read_yaml
-
-    recheck = False
-    try:
-        return _checked_paths(config_module.load_settings(config), checked)
-    except ConfigError as exc:
-        checked.add("settings", exc.problems)
-    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
-        if config is None:
-            raise
-        # load_settings reads through read_yaml, which names every YAML failure; should one still
-        # escape, read_yaml is asked again to name it. Anything else is a bug: re-raise it.
-        try:
-            read_yaml(Path(config))
-        except ConfigError as exc:
-            checked.add("settings", exc.problems)
-            return None
-        raise
-    except RuntimeError:  # (after RecursionError, which is one)
-        if config is None:
-            raise
-        recheck = True  # a path with an unknown ~user: found and named by _checked_paths below
-    try:
-        raw = read_yaml(Path(config))  # type: ignore[arg-type]
-    except ConfigError as exc:
-        checked.add("settings", exc.problems)
-        return None
-    partial = config_module._build(config_module.Settings, raw if raw is not None else {}, "", str(config), [])
-    partial = _checked_paths(dataclasses.replace(partial, source=str(config)), checked)
-    if recheck:
-        checked.add("settings", config_module.validate(partial))
-    return partial
-
-
-def _checked_paths(settings: Settings, checked: CheckedInputs) -> Settings:
-    """Every path the settings name must resolve (``~nosuchuser/x`` does not); such a key is
-    reported and dropped, so nothing later trips over it."""
-    from ..config import DataSource
-
-    changes: dict[str, object] = {}
-    data = settings.data
-    paths = {"accounts_dir": settings.accounts_dir, "profile": settings.profile if isinstance(settings.profile, str)
-             else None, "data": data if isinstance(data, str) else None,
-             "data.path": data.path if isinstance(data, DataSource) else None, "company.logo": settings.company.logo}
-    for key, value in paths.items():
-        if not value:
-            continue
-        try:
-            settings.resolve(value)
-        except (RuntimeError, ValueError, OSError) as exc:
-            checked.add("settings", [Problem(settings.source, f"'{key}' is not a usable path ({exc})", value=value)])
-            if key == "company.logo":
-                changes["company"] = dataclasses.replace(settings.company, logo=None)
-            elif key == "data.path":
-                changes["data"] = dataclasses.replace(data, path=None)  # type: ignore[type-var]
-            else:
-                changes[key] = None
-    return dataclasses.replace(settings, **changes) if changes else settings
-
-
-def validate_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
-                    accounts: list[str] | None = None, all_plans: bool = True) -> CheckedInputs:
-    """Check settings, data and plan files and collect every problem, without stopping at the first
-    kind: a broken settings file does not hide the data's problems. ``all_plans`` checks every
-    ``*.yaml`` in the plans folder (``kamreports validate``); otherwise only the plans of
-    ``accounts``, or of the key accounts (a build). Never raises for bad input."""
-    from ..model import build_portfolio
-    from ..periods import QuarterError
-    from . import load_for_build
-    from .plans import load_plan, validate_plan_files
-
-    checked = CheckedInputs()
-    settings = _settings_leniently(config, checked)
-    settings_ok = not checked.problems
-    checked.settings = settings
-    if settings is None and data in (None, ""):
-        checked.warnings.append("the data was not checked: the settings file cannot be read, so where the data "
-                                "is is unknown (or give --data)")
-        return checked
-
-    from ..config import Settings
-
-    settings = settings or Settings()
-    try:
-        checked.dataset, checked.data_location = load_for_build(settings, data)
-    except ProblemsError as exc:
-        checked.add("data" if isinstance(exc, DataValidationError) else "settings", exc.problems)
-    except KamError as exc:
-        checked.add("data", [Problem(str(data or settings.source), str(exc))])
-    except Exception as exc:  # noqa: BLE001 - only after settings problems, which it follows from
-        if settings_ok:
-            raise
-        checked.warnings.append(f"the data was not checked: fix the settings problems first "
-                                f"({type(exc).__name__}: {str(exc)[:200]})")
-
-    dataset = checked.dataset
-    if dataset is not None:
-        try:
-            checked.portfolio = build_portfolio(dataset, settings, quarter)
-        except ProblemsError as exc:
-            checked.add("settings", exc.problems)
-        except QuarterError as exc:
-            checked.add("data", [Problem(dataset.source or "data", f"revenue: {exc}")])
-        except Exception:  # noqa: BLE001 - settings already reported as broken; their effect is noise
-            if settings_ok:
-                raise
-
-    known = set(dataset.accounts["account_id"].dropna()) if dataset is not None else None
-    if all_plans:
-        problems = validate_plan_files(settings.accounts_path)
-        checked.add("plans", problems)
-        if known is not None:
-            from .plans import plan_files
-
-            for path in plan_files(settings.accounts_path):
-                if path.stem not in known:
-                    checked.warnings.append(f"{path}: no account {path.stem!r} in the data, so this plan is "
-                                            "never shown (the file name must be the account id)")
-    if accounts and checked.portfolio is not None:
-        summary = checked.portfolio.summary
-        checked.add("settings", [Problem("--accounts", f"no such account with revenue up to "
-                                                        f"{checked.portfolio.quarter}", value=a)
-                                 for a in accounts if a not in summary.index])
-    if not all_plans:
-        ids = accounts or (list(checked.portfolio.key_accounts.index) if checked.portfolio is not None else [])
-        for account_id in dict.fromkeys(ids):
-            try:
-                load_plan(settings.accounts_path, account_id)
-            except ConfigError as exc:
-                checked.add("plans", exc.problems)
-    return checked

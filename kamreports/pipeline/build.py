@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Settings, load_settings, settings_dict
-from ..data import Dataset, load_dataset
+from ..config import Settings, settings_dict
+from ..data import Dataset
 from ..errors import BuildError, ConfigError, Problem
-from ..model import Portfolio, build_portfolio
+from ..inputs import load_inputs
+from ..model import Portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html, logo_data_uri, monogram_data_uri
 from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
@@ -274,24 +275,15 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     from .pack import book_name, write_book, write_exports, write_index, write_manifest
 
     started = time.perf_counter()
-    settings = load_settings(options.config)
-    from ..data import load_for_build  # the settings' source (CSV, Excel, Parquet, SQL) through its profile
-    dataset, data_path = load_for_build(settings, options.data)
-    portfolio = build_portfolio(dataset, settings, options.quarter)
+    inputs = load_inputs(options.config, options.data, options.quarter, options.accounts)
+    settings, dataset, portfolio = inputs.settings, inputs.dataset, inputs.portfolio
+    data_path = inputs.data_location
     quarter = portfolio.quarter
-    if options.accounts:
-        unknown = [a for a in options.accounts if a not in portfolio.summary.index]
-        if unknown:
-            raise ConfigError([Problem("--accounts", "no such account with revenue up to " + quarter, value=a)
-                               for a in unknown])
-        account_ids = list(dict.fromkeys(options.accounts))
-    else:
-        account_ids = list(portfolio.key_accounts.index)
+    account_ids = inputs.accounts
     notebooks = (options.notebooks or NOTEBOOKS_DIR).resolve()
     for name in ("account_plan.ipynb", "portfolio_review.ipynb"):
         if not (notebooks / name).is_file():
             raise ConfigError([Problem(str(notebooks), f"notebook {name} is missing")])
-    validate_plans(settings, account_ids)
 
     digest = inputs_hash(dataset, settings)
     jobs = plan_jobs(portfolio, account_ids, data_path, options.config, notebooks)
@@ -360,16 +352,3 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     return BuildReport(quarter, final, results, jobs, final / book.name if book else None,
                        time.perf_counter() - started, manifest, list(reused))
 
-
-def validate_plans(settings: Settings, account_ids: list[str]) -> None:
-    """Every selected account's plan file must load; all problems reported together."""
-    from ..data.plans import load_plan
-
-    problems: list[Problem] = []
-    for account_id in account_ids:
-        try:
-            load_plan(settings.accounts_path, account_id)
-        except ConfigError as exc:
-            problems += exc.problems
-    if problems:
-        raise ConfigError(problems)

@@ -98,21 +98,6 @@ class WarmKernel:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._uses = 0
 
-    def _reset(self) -> None:
-        async def reset() -> None:
-            client = self._km.client()
-            client.start_channels()
-            try:
-                await client.wait_for_ready(timeout=self.startup_timeout)
-                reply = await client.execute_interactive(RESET_CODE, store_history=False, timeout=30,
-                                                         output_hook=lambda _msg: None)
-                if reply["content"].get("status") != "ok":
-                    raise RuntimeError("kernel reset failed")
-            finally:
-                client.stop_channels()
-
-        run_sync(reset)()
-
     def _close_clients(self) -> None:
         """Close the channels of the clients papermill opened on our kernel.
 

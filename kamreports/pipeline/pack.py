@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-import os
 import shutil
 from html import escape
 from itertools import accumulate
@@ -11,17 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import formatting
+from ..files import write_atomic
 from ..config import Settings, settings_dict
 from ..model import Portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html
 from .jobs import BODY_MARKER, Job, JobResult
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def book_name(quarter: str) -> str:
@@ -201,10 +196,9 @@ def _merge_chunks(files: list[Path], starts: list[int], path: Path) -> None:
                 target = writer.pages[starts[int(uri[len(PART_LINK):])] - 1].indirect_reference
                 annot[NameObject("/A")] = DictionaryObject({
                     NameObject("/S"): NameObject("/GoTo"), NameObject("/D"): ArrayObject([target, NameObject("/Fit")])})
-    tmp = path.with_suffix(".pdf.tmp")
-    with open(tmp, "wb") as fh:
-        writer.write(fh)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    write_atomic(path, buffer.getvalue())
 
 
 def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
@@ -239,7 +233,7 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
         "book_inputs": book_digest if book else None,
         "packs": entries,
     }
-    _write_text_atomic(staging / "manifest.json", json.dumps(manifest, indent=2, default=str))
+    write_atomic(staging / "manifest.json", json.dumps(manifest, indent=2, default=str))
     return manifest
 
 
@@ -357,7 +351,7 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
         f"<script>{INDEX_JS}</script></body></html>"
     )
     path = staging / "index.html"
-    _write_text_atomic(path, html)
+    write_atomic(path, html)
     return path
 
 
@@ -386,14 +380,6 @@ def accounts_table(portfolio: Portfolio) -> "pd.DataFrame":
 
 def write_exports(staging: Path, portfolio: Portfolio) -> list[str]:
     """Machine-readable figures beside the packs: accounts.csv and roi.csv."""
-    written = []
-    tmp = staging / "accounts.csv.tmp"
-    accounts_table(portfolio).to_csv(tmp, index=False)
-    os.replace(tmp, staging / "accounts.csv")
-    written.append("accounts.csv")
-    table = portfolio.roi.table
-    tmp = staging / "roi.csv.tmp"
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, staging / "roi.csv")
-    written.append("roi.csv")
-    return written
+    write_atomic(staging / "accounts.csv", accounts_table(portfolio).to_csv(index=False))
+    write_atomic(staging / "roi.csv", portfolio.roi.table.to_csv(index=False))
+    return ["accounts.csv", "roi.csv"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import html as html_lib
 import logging
-import os
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -31,6 +30,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
+
+from ..files import write_atomic
 
 __all__ = [
     "PageFrame",
@@ -411,14 +412,7 @@ class Renderer:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         data, pages = self.pdf_bytes(html)
-        tmp = path.with_suffix(".pdf.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+        write_atomic(path, data)
         return pages
 
 

@@ -23,8 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..errors import BuildBusy
 
 log = logging.getLogger(__name__)
@@ -100,25 +98,6 @@ def hash_bytes(*parts: bytes | str) -> str:
         digest.update(part.encode() if isinstance(part, str) else part)
         digest.update(b"\0")
     return digest.hexdigest()[:16]
-
-
-def hash_frame(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return hash_bytes("empty", ",".join(map(str, frame.columns)))
-    values = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy().tobytes()
-    return hash_bytes(",".join(map(str, frame.columns)), values)
-
-
-def file_stamp(path: Path | None) -> str:
-    """Name, size and modification time: cheap, and enough to notice an edit."""
-    if path is None:
-        return "none"
-    if path.is_dir():
-        return hash_bytes(*(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                            for p in sorted(path.iterdir()) if p.is_file()))
-    if path.is_file():
-        return hash_bytes(f"{path.name}:{path.stat().st_size}:{path.stat().st_mtime_ns}")
-    return "absent"
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:

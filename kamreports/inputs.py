@@ -1,0 +1,154 @@
+"""Everything a build reads, loaded and checked in one place: settings, data, portfolio, the
+accounts asked for, and their plan files.
+
+``kamreports validate`` and ``kamreports build`` both call :func:`check_inputs`, so the two can
+never disagree about what is wrong. It never stops at the first kind of problem: a broken settings
+file does not hide the data's problems, and every problem is listed with its file, row, column and
+value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings, read_settings
+from .data import Dataset, load_for_build
+from .data.plans import PlanInputs, load_plan, plan_files, validate_plan_files
+from .data.sources import SourceRef
+from .errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
+from .model import Portfolio, build_portfolio
+from .periods import QuarterError
+
+
+class InputError(DataValidationError, ConfigError):
+    """Problems in both the data and the settings (or plans), listed together."""
+
+    title = "problem(s) in the data and settings"
+
+
+@dataclass
+class CheckedInputs:
+    """What :func:`check_inputs` found; the objects are None where they could not be made."""
+
+    settings: Settings | None = None
+    dataset: Dataset | None = None
+    data_location: Path | SourceRef | None = None   # as load_for_build returns it
+    portfolio: Portfolio | None = None
+    accounts: list[str] = field(default_factory=list)      # the packs to build: --accounts, else the key accounts
+    plans: dict[str, PlanInputs] = field(default_factory=dict)   # their plan files, loaded
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)   # "settings", "data", "plans"
+
+    def add(self, kind: str, problems: list[Problem]) -> None:
+        new = [p for p in problems if p not in self.problems]
+        if new:
+            self.problems += new
+            self.kinds.add(kind)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_problems(self) -> None:
+        """One error listing every problem: ConfigError for settings and plans only,
+        DataValidationError for data only, InputError (both) for a mix."""
+        if not self.problems:
+            return
+        if self.kinds <= {"settings", "plans"}:
+            raise ConfigError(self.problems)
+        if self.kinds == {"data"}:
+            raise DataValidationError(self.problems)
+        raise InputError(self.problems)
+
+
+def _settings(config: Path | str | None, checked: CheckedInputs) -> Settings | None:
+    """The settings, or when they have problems, the keys that were well-formed (so the data they
+    name can still be checked); None when the file cannot be read at all."""
+    try:
+        settings, problems = read_settings(config)
+    except ConfigError as exc:
+        checked.add("settings", exc.problems)
+        return None
+    checked.add("settings", problems)
+    return settings
+
+
+def _requested_accounts(portfolio: Portfolio, accounts: list[str], checked: CheckedInputs) -> list[str]:
+    """``--accounts`` as the data spells them (matched without regard to case), each once."""
+    by_folded = {str(a).casefold(): a for a in portfolio.summary.index}
+    found, unknown = [], []
+    for wanted in accounts:
+        match = wanted if wanted in portfolio.summary.index else by_folded.get(str(wanted).casefold())
+        (found if match is not None else unknown).append(match if match is not None else wanted)
+    checked.add("settings", [Problem("--accounts", f"no such account with revenue up to {portfolio.quarter}",
+                                     value=a) for a in unknown])
+    return list(dict.fromkeys(found))
+
+
+def check_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
+                 accounts: list[str] | None = None, all_plans: bool = True) -> CheckedInputs:
+    """Check settings, data and plan files and collect every problem. ``all_plans`` checks every
+    ``*.yaml`` in the plans folder (``kamreports validate``); otherwise only the plans of the
+    packs to build: ``accounts``, or the key accounts (a build). Never raises for bad input."""
+    checked = CheckedInputs()
+    settings = _settings(config, checked)
+    settings_ok = not checked.problems
+    checked.settings = settings
+    if settings is None and data in (None, ""):
+        checked.warnings.append("the data was not checked: the settings file cannot be read, so where the data "
+                                "is is unknown (or give --data)")
+        return checked
+    settings = settings or Settings()
+    try:
+        checked.dataset, checked.data_location = load_for_build(settings, data)
+    except ProblemsError as exc:
+        checked.add("data" if isinstance(exc, DataValidationError) else "settings", exc.problems)
+    except KamError as exc:
+        checked.add("data", [Problem(str(data or settings.source), str(exc))])
+    except Exception as exc:  # noqa: BLE001 - only after settings problems, which it follows from
+        if settings_ok:
+            raise
+        checked.warnings.append(f"the data was not checked: fix the settings problems first "
+                                f"({type(exc).__name__}: {str(exc)[:200]})")
+
+    dataset = checked.dataset
+    if dataset is not None:
+        try:
+            checked.portfolio = build_portfolio(dataset, settings, quarter)
+        except ProblemsError as exc:
+            checked.add("settings", exc.problems)
+        except QuarterError as exc:
+            checked.add("data", [Problem(dataset.source or "data", f"revenue: {exc}")])
+        except Exception:  # noqa: BLE001 - settings already reported as broken; their effect is noise
+            if settings_ok:
+                raise
+
+    portfolio = checked.portfolio
+    if portfolio is not None:
+        checked.accounts = _requested_accounts(portfolio, accounts, checked) if accounts \
+            else list(portfolio.key_accounts.index)
+    if all_plans:
+        checked.add("plans", validate_plan_files(settings.accounts_path))
+        if dataset is not None:
+            known = set(dataset.accounts["account_id"].dropna())
+            for path in plan_files(settings.accounts_path):
+                if path.stem not in known:
+                    checked.warnings.append(f"{path}: no account {path.stem!r} in the data, so this plan is "
+                                            "never shown (the file name must be the account id)")
+    else:
+        for account_id in checked.accounts:
+            try:
+                checked.plans[account_id] = load_plan(settings.accounts_path, account_id)
+            except ConfigError as exc:
+                checked.add("plans", exc.problems)
+    return checked
+
+
+def load_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
+                accounts: list[str] | None = None) -> CheckedInputs:
+    """:func:`check_inputs` for a build: only the plans of the packs to build; raise one error
+    listing every problem, so nothing is written from bad input."""
+    checked = check_inputs(config, data, quarter, accounts, all_plans=False)
+    checked.raise_if_problems()
+    return checked
