@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import formatting
 from .analytics import account as acct
+from .analytics.contract import check_summary
 from .analytics.metrics import account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
 from .analytics.relationship import relationship_stages
@@ -226,6 +227,7 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     stages = relationship_stages(summary, dataset.stakeholders, settings.stages)
     summary = summary.join(stages[["stage", "points", "guidance"]].rename(
         columns={"stage": "relationship_stage", "points": "stage_points", "guidance": "stage_guidance"}))
+    check_summary(summary, sel.criteria)
     return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
                      summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
                      top20_share=top_share(summary["revenue_t4q"], 0.2))

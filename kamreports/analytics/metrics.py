@@ -30,6 +30,24 @@ def growth(current: pd.Series | float, base: pd.Series | float) -> pd.Series | f
     return ratio(current, base) - 1
 
 
+def size_bands(values: pd.Series, bands: int = 3) -> pd.Series:
+    """Band 1 (smallest) to ``bands`` by rank of ``values``, equal-count bands, same index.
+
+    band = floor((rank - 1) x bands / n) + 1, ranks from 1 (smallest), ties at their average
+    rank (so equal accounts share a band), clipped to 1..bands. Empty in, empty (int) out.
+
+    One rule for both uses, so a "size band" means the same thing on every page: whitespace peer
+    groups band accounts by T4Q revenue (``whitespace.peer_groups``), the programme ROI bands the
+    prior-window cohort by prior-window revenue to match key accounts with non-key peers
+    (``roi.programme_roi``).
+    """
+    n = len(values)
+    if n == 0:
+        return pd.Series(dtype="int64", index=values.index)
+    rank = values.astype("float64").rank(method="average")
+    return (np.floor((rank - 1) * bands / n) + 1).clip(1, bands).astype(int)
+
+
 def quarterly_revenue(dataset: Dataset) -> pd.DataFrame:
     """Revenue and cost of goods per account and quarter (long form), sorted by account then quarter.
 
@@ -67,8 +85,9 @@ def quarterly_revenue(dataset: Dataset) -> pd.DataFrame:
 
 
 def _window(quarter: str, start: int, count: int) -> list[str]:
-    """The ``count`` quarters ending ``start`` quarters before ``quarter``."""
-    return quarter_range(shift_quarter(quarter, -start), count)
+    """The ``count`` quarters ending ``start`` quarters before ``quarter``, newest first (sums add
+    them in this order, so the figures stay the same to the last digit)."""
+    return quarter_range(shift_quarter(quarter, -start), count)[::-1]
 
 
 def account_summary(dataset: Dataset, quarter: str, quarterly: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -16,7 +16,8 @@ Rules
       value  = share x a's T4Q revenue
   No account buying p: no estimate (NaN). An account with no T4Q revenue: value 0.
 - Size bands split accounts by the rank of their T4Q revenue into equal-count bands,
-  1 the smallest; tied accounts share their average rank, so equal accounts share a band.
+  1 the smallest; tied accounts share their average rank, so equal accounts share a band
+  (``metrics.size_bands``, the rule the ROI's peer matching uses as well).
 - Cross-sell opportunities are each account's estimates above zero, largest first,
   top N, each with its reason.
 """
@@ -30,6 +31,7 @@ import pandas as pd
 
 from .. import formatting
 from ..periods import parse_quarter, quarter_label
+from .metrics import size_bands  # shared with the ROI; still importable from here
 
 ESTIMATE_COLUMNS = ["account_id", "product_id", "estimate", "peer_share", "peers", "buyers", "peer_scope",
                     "account_revenue_t4q"]
@@ -91,18 +93,6 @@ def product_penetration(matrix: pd.DataFrame) -> pd.DataFrame:
     out["revenue_t4q"] = matrix.sum(axis=0)
     out["median_buyer_revenue"] = matrix.where(bought).median(axis=0)
     return out
-
-
-def size_bands(revenue_t4q: pd.Series, bands: int = 3) -> pd.Series:
-    """Band 1 (smallest) to ``bands`` by rank of T4Q revenue, equal-count bands.
-
-    band = floor((rank - 1) x bands / n) + 1, ranks from 1 (smallest), ties at their average rank.
-    """
-    n = len(revenue_t4q)
-    if n == 0:
-        return pd.Series(dtype="int64", index=revenue_t4q.index)
-    rank = revenue_t4q.astype("float64").rank(method="average")
-    return (np.floor((rank - 1) * bands / n) + 1).clip(1, bands).astype(int)
 
 
 def peer_groups(matrix: pd.DataFrame, accounts: pd.DataFrame | None = None, rule: str = "size",
