@@ -42,7 +42,7 @@ class Dataset:
     feedback: pd.DataFrame = field(default_factory=lambda: empty_table("feedback"))
     present: frozenset[str] = frozenset(TABLES)
     source: str = ""
-    # What a column-mapping profile did to the export (see data/profiles.py): step, table, what,
+    # What a column-mapping profile did to the export (see data/profiles/): step, table, what,
     # count, detail. Empty for canonical tables read as they are.
     quality: pd.DataFrame = field(default_factory=quality_frame)
     # Statements about how the tables were made (e.g. how targets were derived), for the reader.
