@@ -4,13 +4,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
+import re
 import shutil
+from functools import lru_cache
 from html import escape
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from .. import formatting
+from ..analytics.contract import ACCOUNTS_CSV
 from ..files import write_atomic
 from ..config import Settings, settings_dict
 from ..model import Portfolio
@@ -237,77 +243,44 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
     return manifest
 
 
-INDEX_CSS = """
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 0; color: #222; background: #f6f7f9; }
-header { background: var(--p); color: white; padding: 20px 32px; display: flex; align-items: center; gap: 16px; }
-header img { height: 44px; } header h1 { margin: 0; font-size: 22px; } header p { margin: 4px 0 0; opacity: .85; }
-main { padding: 20px 32px; max-width: 1200px; }
-a { color: var(--p); }
-.top { display: flex; gap: 16px; margin-bottom: 18px; flex-wrap: wrap; }
-.card { background: white; border: 1px solid #e3e5e8; border-left: 4px solid var(--a); padding: 12px 16px; }
-.card strong { display: block; margin-bottom: 4px; }
-.links a { margin-right: 10px; }
-table { border-collapse: collapse; width: 100%; background: white; font-size: 14px; }
-th, td { padding: 7px 10px; border-bottom: 1px solid #e3e5e8; text-align: left; }
-th { background: #eef1f5; cursor: pointer; user-select: none; white-space: nowrap; }
-th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.num, th.num { text-align: right; }
-.failed { color: #a12222; font-weight: bold; }
-.band { padding: 2px 8px; border-radius: 10px; font-size: 12px; }
-.band-green { background: #d8efe0; } .band-amber { background: #fbe7c6; } .band-red { background: #f5d0d0; }
-.hint { color: #666; font-size: 12px; }
-"""
-
-# Sorting is ours and the only script on the page: click a column header, or open
-# index.html#sort=<column>-<asc|desc> (used by the test in a real browser).
-INDEX_JS = """
-(function () {
-  var table = document.getElementById('packs'); if (!table) return;
-  var body = table.tBodies[0], heads = table.tHead.rows[0].cells;
-  function sortBy(col, dir) {
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
-      var nx = parseFloat(x), ny = parseFloat(y), r;
-      if (!isNaN(nx) && !isNaN(ny)) r = nx - ny; else if (isNaN(nx) !== isNaN(ny)) r = isNaN(nx) ? 1 : -1;
-      else r = String(x).localeCompare(String(y));
-      return dir === 'desc' ? -r : r;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-    for (var i = 0; i < heads.length; i++) heads[i].removeAttribute('aria-sort');
-    heads[col].setAttribute('aria-sort', dir === 'desc' ? 'descending' : 'ascending');
-  }
-  for (var i = 0; i < heads.length; i++) (function (col) {
-    heads[col].addEventListener('click', function () {
-      sortBy(col, heads[col].getAttribute('aria-sort') === 'ascending' ? 'desc' : 'asc');
-    });
-  })(i);
-  var m = /sort=([a-z_]+)-(asc|desc)/.exec(location.hash);
-  if (m) for (var j = 0; j < heads.length; j++) if (heads[j].getAttribute('data-key') === m[1]) sortBy(j, m[2]);
-})();
-"""
+INDEX_TEMPLATE = "index_page.html.j2"  # in kamreports/templates/ (not templates/kamreports/: that is nbconvert's)
+# The shape of the logo write_index accepts: the template puts it in unescaped (see there why).
+_LOGO_DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/]*={0,2}")
 
 
-def _cell(text: str, value: object, numeric: bool = False) -> str:
-    v = "" if value is None or (isinstance(value, float) and value != value) else value
-    return f'<td class="{"num" if numeric else ""}" data-v="{escape(str(v))}">{escape(text)}</td>'
+@lru_cache(maxsize=1)
+def _index_environment() -> jinja2.Environment:
+    """The index page's Jinja2 environment, made once per process. autoescape=True: every value the
+    page shows is HTML-escaped by the template, so names holding markup stay text."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("kamreports", "templates"), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _cell(text: str, value: object, numeric: bool = False) -> dict[str, object]:
+    """One sortable cell of the index table, as data: the text shown and the value it sorts by."""
+    v = "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+    return {"text": text, "value": str(v), "numeric": numeric}
 
 
 def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
                 book: Path | None, logo: str) -> Path:
-    """An offline landing page linking every pack; sortable; no resource from elsewhere."""
+    """An offline landing page linking every pack; sortable; no resource from elsewhere.
+
+    Only the values are computed here; the markup is templates/index_page.html.j2, which escapes them.
+    """
+    if not _LOGO_DATA_URI.fullmatch(logo):
+        raise ValueError("the index page's logo must be a base64 data URI")
     company = portfolio.settings.company
     fmt = portfolio.formats
     summary = portfolio.summary
     has_health = "health_band" in summary.columns
 
-    def links(job: Job) -> str:
+    def links(job: Job) -> dict[str, object]:
         r = results[job.key]
-        stem = Path(job.notebook).stem
         if r.status != "built":
-            return f'<span class="failed">failed: {escape(r.error or "")}</span>'
-        return (f'<a href="{escape(job.folder)}/{stem}.html">HTML</a>'
-                f'<a href="{escape(job.folder)}/{stem}.pdf">PDF</a>')
+            return {"built": False, "error": r.error or ""}
+        stem = Path(job.notebook).stem
+        return {"built": True, "html": f"{job.folder}/{stem}.html", "pdf": f"{job.folder}/{stem}.pdf"}
 
     rows = []
     portfolio_job = next((j for j in jobs if j.kind == "portfolio"), None)
@@ -315,66 +288,36 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
         if job.kind != "account":
             continue
         s = summary.loc[job.key]
-        health = ""
+        health = None
         if has_health:
             band = str(s["health_band"])
-            health = (f'<td data-v="{s["health_score"]:.1f}"><span class="band band-{escape(band.lower())}">'
-                      f'{escape(band)} {s["health_score"]:.0f}</span></td>')
-        rows.append("<tr>" + _cell(job.name, job.name) + _cell(str(s["tier"]), str(s["tier"]))
-                    + _cell(str(s["quadrant"]), str(s["quadrant"])) + health
-                    + _cell(fmt.money(s["revenue_t4q"]), round(float(s["revenue_t4q"]), 2), True)
-                    + _cell(fmt.percent(s["attainment_q"], 0), s["attainment_q"], True)
-                    + f"<td class='links'>{links(job)}</td></tr>")
-    head = ('<th data-key="account">Account</th><th data-key="tier">Tier</th><th data-key="quadrant">Quadrant</th>'
-            + ('<th data-key="health">Health</th>' if has_health else "")
-            + '<th class="num" data-key="revenue">Revenue, last 4 quarters</th>'
-              '<th class="num" data-key="attainment">Attainment</th><th data-key="files">Files</th>')
-    cards = []
-    if book:
-        cards.append(f'<div class="card"><strong>QBR book</strong><a href="{escape(book.name)}">'
-                     f'{escape(book.name)}</a> <span class="hint">cover, contents, portfolio, every account</span></div>')
-    if portfolio_job:
-        cards.append(f'<div class="card"><strong>Portfolio review</strong><span class="links">{links(portfolio_job)}'
-                     '</span> <span class="hint">internal</span></div>')
-    html = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(company.name)} — QBR packs {escape(portfolio.quarter)}</title>"
-        f"<style>:root {{ --p: {escape(company.primary_color)}; --a: {escape(company.accent_color)}; }}"
-        f"{INDEX_CSS}</style></head><body>"
-        f"<header><img src='{logo}' alt=''/><div><h1>{escape(company.name)} — QBR packs</h1>"
-        f"<p>{escape(portfolio.quarter)} · data as of {quarter_end(portfolio.quarter).isoformat()} · "
-        f"{len(rows)} account packs · internal</p></div></header>"
-        f"<main><div class='top'>{''.join(cards)}</div>"
-        f"<p class='hint'>Click a column heading to sort.</p>"
-        f"<table id='packs'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></main>"
-        f"<script>{INDEX_JS}</script></body></html>"
-    )
+            health = {"band": band, "css": band.lower(), "score": f"{s['health_score']:.0f}",
+                      "value": f"{s['health_score']:.1f}"}
+        rows.append({"account": _cell(job.name, job.name),
+                     "tier": _cell(str(s["tier"]), str(s["tier"])),
+                     "quadrant": _cell(str(s["quadrant"]), str(s["quadrant"])),
+                     "health": health,
+                     "revenue": _cell(fmt.money(s["revenue_t4q"]), round(float(s["revenue_t4q"]), 2), True),
+                     "attainment": _cell(fmt.percent(s["attainment_q"], 0), s["attainment_q"], True),
+                     "files": links(job)})
+    html = _index_environment().get_template(INDEX_TEMPLATE).render(
+        company=company.name, primary_color=company.primary_color, accent_color=company.accent_color,
+        quarter=portfolio.quarter, as_of=quarter_end(portfolio.quarter).isoformat(), logo=logo,
+        book=book.name if book else None, portfolio=links(portfolio_job) if portfolio_job else None,
+        has_health=has_health, rows=rows)
     path = staging / "index.html"
     write_atomic(path, html)
     return path
 
 
-ACCOUNT_COLUMNS = {  # export name: summary column (documented in the README)
-    "account_id": None, "name": "name", "owner": "owner", "region": "region", "industry": "industry",
-    "parent_id": "parent_id", "revenue_q": "revenue_q", "revenue_t4q": "revenue_t4q",
-    "target_q": "target_q", "attainment_q": "attainment_q", "qoq_growth": "qoq_growth",
-    "yoy_growth": "yoy_growth", "t4q_growth": "t4q_growth", "gross_margin_pct": "gross_margin_pct",
-    "share_of_wallet": "share_of_wallet", "abc_class": "abc_class", "selection_score": "score",
-    "tier": "tier", "is_key": "is_key", "selection_reason": "selection_reason",
-    "attractiveness": "attractiveness", "relationship_strength": "strength", "quadrant": "quadrant",
-    "relationship_stage": "relationship_stage", "health_score": "health_score", "health_band": "health_band",
-    "fy_forecast": "fy_forecast", "fy_annual_target": "fy_annual_target", "fy_verdict": "fy_verdict",
-}
-
-
 def accounts_table(portfolio: Portfolio) -> "pd.DataFrame":
+    """accounts.csv: the columns of ``analytics.contract.ACCOUNTS_CSV``, largest T4Q revenue first."""
     import pandas as pd
 
     s = portfolio.summary
-    out = pd.DataFrame({name: (s.index if col is None else s[col]) for name, col in ACCOUNT_COLUMNS.items()
-                        if col is None or col in s.columns})
-    out.insert(1, "quarter", portfolio.quarter)
+    values = {"account_id": s.index, "quarter": portfolio.quarter}
+    out = pd.DataFrame({name: values[name] if source is None else s[source] for name, source in ACCOUNTS_CSV},
+                       index=s.index)
     return out.sort_values("revenue_t4q", ascending=False, kind="mergesort")
 
 
