@@ -6,6 +6,9 @@ exception, which the command line would show as a traceback.
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import string
 from pathlib import Path
 
@@ -282,8 +285,9 @@ def check_plan(folder: Path, account_id: str, marker: Path | None = None) -> Non
         assert str(exc)
     else:
         assert all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in plan.swot.values())
-        for item in plan.goals + plan.actions:
-            assert all(isinstance(v, str) for v in item.values())
+        for item in plan.goals + plan.actions:   # every value typed as its section declares it
+            for name, value in dataclasses.asdict(item).items():
+                assert value is None or isinstance(value, (str, float, bool, tuple, dt.date)), (name, value)
     if marker is not None:
         assert not marker.exists(), "YAML executed code"
 
