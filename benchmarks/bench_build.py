@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import math
 import os
 import shutil
 import statistics
@@ -53,6 +52,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psutil
+
+    from kamreports.pipeline.jobs import Job
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -106,7 +111,7 @@ def _proc_tree(pid: int) -> list[int]:
     return out
 
 
-def _is_worker(proc) -> bool:
+def _is_worker(proc: int | psutil.Process) -> bool:
     """A kernel or a pool worker (spawned with ``multiprocessing.spawn``), not the main process or
     multiprocessing's resource tracker."""
     try:
@@ -120,7 +125,7 @@ def _is_worker(proc) -> bool:
     return "ipykernel" in cmdline or "spawn_main" in cmdline
 
 
-def _rss(proc) -> int:
+def _rss(proc: int | psutil.Process) -> int:
     if isinstance(proc, int):
         try:
             with open(f"/proc/{proc}/statm") as fh:
@@ -133,7 +138,7 @@ def _rss(proc) -> int:
         return 0
 
 
-def _pss(proc) -> int:
+def _pss(proc: int | psutil.Process) -> int:
     if isinstance(proc, int):
         try:
             with open(f"/proc/{proc}/smaps_rollup") as fh:
@@ -145,7 +150,7 @@ def _pss(proc) -> int:
         return 0
     try:
         return proc.memory_full_info().pss
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - gone between listing and reading, or no permission to read its maps
         return 0
 
 
@@ -340,7 +345,7 @@ def run_naive(work: Path, data: Path, ids: list[str], subset: int, log: Path) ->
 _FLOOR: dict = {}
 
 
-def _collect(value, sink: list[str]) -> None:
+def _collect(value: object, sink: list[str]) -> None:
     """What a notebook shows for ``value`` (display() or a cell's last expression), as HTML."""
     from matplotlib.figure import Figure
 
@@ -400,7 +405,7 @@ def _cells(notebook: str) -> list[tuple[list[str], object, object]]:
 HIDDEN = {"remove", "parameters", "injected-parameters"}
 
 
-def _floor_pack(job) -> tuple[str, float, int]:
+def _floor_pack(job: Job) -> tuple[str, float, int]:
     """One pack: the notebook's cells executed in a fresh namespace, shown outputs -> HTML -> PDF."""
     from kamreports.pipeline.render import PageFrame, document_html
 
@@ -419,7 +424,7 @@ def _floor_pack(job) -> tuple[str, float, int]:
         if "parameters" in tags:
             namespace.update(job.parameters)  # what papermill's injected cell does
         if last is not None:
-            _collect(eval(last, namespace), sink)  # noqa: S307
+            _collect(eval(last, namespace), sink)  # noqa: S307 - the last expression of our own notebooks' cells
         if HIDDEN & set(tags) or "remove-output" in tags or not sink:
             continue
         classes = " ".join(["jp-Cell", "jp-CodeCell"] + [f"celltag_{t}" for t in tags])
@@ -471,8 +476,8 @@ def run_floor(work: Path, data: Path, ids: list[str], workers: int, log: Path) -
     out.mkdir(parents=True)
     ids_file, result = out / "ids.txt", out / "result.json"
     ids_file.write_text("\n".join(ids))
-    m = run_measured(f"floor x{workers}", [sys.executable, __file__, "_floor", data, ids_file, out, str(workers), result],
-                     log)
+    m = run_measured(f"floor x{workers}",
+                     [sys.executable, __file__, "_floor", data, ids_file, out, str(workers), result], log)
     _check(m)
     inner = json.loads(result.read_text())
     return {**m.as_dict(), "seconds": m.wall, "pages": sum(p[2] for p in inner["packs"]),
@@ -644,8 +649,8 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
               f"CPU s: {naive['cpu'] / b['cpu']:.1f}x)")
     if b and f:
         ratio = b["seconds"] / f["seconds"]
-        print(f"build / floor({args.workers}p) = {ratio:5.2f}x   (target <= 1.3x: {'met' if ratio <= 1.3 else 'MISSED'}; "
-              f"CPU s: {b['cpu'] / f['cpu']:.2f}x)")
+        print(f"build / floor({args.workers}p) = {ratio:5.2f}x   "
+              f"(target <= 1.3x: {'met' if ratio <= 1.3 else 'MISSED'}; CPU s: {b['cpu'] / f['cpu']:.2f}x)")
     if b and "floor1" in results:
         print(f"build / floor(1p)  = {b['seconds'] / results['floor1']['seconds']:5.2f}x")
     if b and "patched" in results:

@@ -30,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 TARGET_SECONDS = 30.0
 TARGET_BYTES = 4 * 2**30
@@ -54,7 +56,7 @@ def generate(folder: Path, n: int, quarters: int, products: int, end_quarter: st
     as_of = np.datetime64(end.end_time.date(), "D")
     first_day = q_start[0]
 
-    def take(values, idx):
+    def take(values: np.ndarray, idx: np.ndarray) -> pa.Array:
         return pc.take(pa.array(values), pa.array(idx))
 
     def write(name: str, columns: dict) -> int:
@@ -72,7 +74,7 @@ def generate(folder: Path, n: int, quarters: int, products: int, end_quarter: st
     start = as_of - quarters * 92 - tenure_days.astype("timedelta64[D]")
     keyish = np.arange(n) < max(3, int(n * 0.13))
 
-    def score(lo, hi, gaps=0.1):
+    def score(lo: int, hi: int, gaps: float = 0.1) -> np.ndarray:
         values = rng.integers(lo, hi, n).astype(float)
         values[rng.random(n) < gaps] = np.nan
         return values
@@ -94,8 +96,9 @@ def generate(folder: Path, n: int, quarters: int, products: int, end_quarter: st
     })
     pids = np.array([f"P{j + 1:02d}" for j in range(products)])
     margin = rng.uniform(0.25, 0.7, products)
+    families = np.array(["Software", "Services", "Hardware"])[np.arange(products) % 3]
     counts["products"] = write("products", {"product_id": pids, "name": np.char.add("Product ", pids),
-                                            "family": np.array(["Software", "Services", "Hardware"])[np.arange(products) % 3],
+                                            "family": families,
                                             "list_price": rng.integers(40, 500, products) * 100.0})
 
     # revenue: every account x quarter x product
@@ -122,8 +125,9 @@ def generate(folder: Path, n: int, quarters: int, products: int, end_quarter: st
                                           "target": np.round(quarter_rev * 1.08, -2)})
     share = np.where(keyish, 0.05, 0.015)[a_q]
     fixed = np.where(keyish, 6_000, 500)[a_q]
-    counts["kam_costs"] = write("kam_costs", {"account_id": take(ids, a_q), "quarter": take(q_label, q_q),
-                                              "cost": np.round(quarter_rev * share + fixed * rng.uniform(0.8, 1.2, len(a_q)), 2)})
+    counts["kam_costs"] = write("kam_costs", {
+        "account_id": take(ids, a_q), "quarter": take(q_label, q_q),
+        "cost": np.round(quarter_rev * share + fixed * rng.uniform(0.8, 1.2, len(a_q)), 2)})
 
     # opportunities
     k = rng.poisson(np.where(keyish, 8, 2))
@@ -195,11 +199,11 @@ def analytics_steps():
 
     steps = []
 
-    def add(label, module, name, call):
+    def add(label: str, module: str, name: str, call: Callable[[Callable, Any], Any]) -> None:
         f = fn(module, name)
         steps.append((label, (lambda p, f=f: call(f, p)) if f else None))
 
-    key_ids = lambda p: list(p.key_accounts.index)  # noqa: E731
+    key_ids = lambda p: list(p.key_accounts.index)  # noqa: E731 - one line beside the lambdas that use it
     add("growth.quarterly_growth", "growth", "quarterly_growth",
         lambda f, p: f(p.quarterly, p.dataset.targets, p.quarter))
     add("growth.year_forecast", "growth", "year_forecast", lambda f, p: f(p.quarterly, p.dataset.targets, p.quarter))
@@ -231,7 +235,7 @@ def measure(folder: Path, extra: bool, profile_to: Path | None) -> dict:
     rows = []
     prof = cProfile.Profile() if profile_to else None
 
-    def step(label, call):
+    def step(label: str, call: Callable[[], Any]) -> Any:
         t = time.perf_counter()
         c = time.process_time()
         if prof:

@@ -6,7 +6,8 @@ per-distinct-value work, with a plain pandas fallback when pyarrow is missing.
 """
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+
 import pandas as pd
 
 
@@ -30,7 +31,7 @@ def is_in(values: pd.Series, allowed: "pd.Series | pd.Index | list | set") -> pd
         return values.astype("object").where(values.notna()).isin(set(allowed)).astype(bool)
 
 
-def per_distinct(values: pd.Series, transform) -> pd.Series:  # noqa: ANN001 - a Series -> Series callable
+def per_distinct(values: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``transform(values)``, computed on each distinct value once and spread back over the rows.
 
     Quarters, stages and currencies repeat millions of times in a large export; parsing them row

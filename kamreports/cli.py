@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import BuildBusy, BuildError, KamError
+from .errors import BuildBusy, KamError
+
+if TYPE_CHECKING:
+    from .pipeline.jobs import Job, JobResult
 
 log = logging.getLogger("kamreports")
 
@@ -78,7 +83,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             log.info("building %d packs (%d accounts + portfolio)", len(jobs), len(jobs) - 1)
         bar.append(tqdm(total=len(jobs), unit="pack", disable=True if args.quiet else None, file=sys.stderr))
 
-    def on_done(job, result) -> None:
+    def on_done(job: Job, result: JobResult) -> None:
         log.debug("%s: %s in %.1f s", job.key, result.status, result.seconds)
         if result.status != "built":
             log.error("%s (%s) failed: %s%s", job.name, job.key, result.error,
@@ -184,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             file_handler.close()
 
 
-def _dispatch(handler, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _dispatch(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except BuildBusy as exc:

@@ -100,7 +100,8 @@ def _weight_problems(weights: dict[str, float], allowed: tuple[str, ...], min_co
     problems = [Problem(source, f"'{where}' has unknown criterion '{name}' (choose from: {', '.join(allowed)})")
                 for name in weights if name not in allowed]
     if not min_count <= len(weights) <= max_count:
-        problems.append(Problem(source, f"'{where}' must name {min_count}-{max_count} criteria, it names {len(weights)}"))
+        problems.append(Problem(source, f"'{where}' must name {min_count}-{max_count} criteria, "
+                                        f"it names {len(weights)}"))
     if any(w < 0 for w in weights.values()):
         problems.append(Problem(source, f"'{where}' weights must not be negative"))
     total = sum(weights.values())
@@ -276,7 +277,8 @@ class Roi:
 
     window_quarters: int = setting(4, low=1, high=8)   # current window = this many quarters to the reporting
                                                        # quarter; prior window = the same number before
-    discount_rate: float = setting(0.10, low=0, high=1, low_open=True)   # lifetime value = annual margin x r / (1 + rate - r)
+    # lifetime value = annual margin x r / (1 + rate - r)
+    discount_rate: float = setting(0.10, low=0, high=1, low_open=True)
     match: str = setting("size", choices=ROI_MATCHES)      # baseline peers: size, industry, size_industry or all
     size_bands: int = setting(3, low=1, high=10)           # equal-count bands of prior-window revenue
     min_peers: int = setting(3, low=1)                     # fewer non-key peers in the group: compare with all non-key

@@ -106,7 +106,7 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
         checked.add("data" if isinstance(exc, DataValidationError) else "settings", exc.problems)
     except KamError as exc:
         checked.add("data", [Problem(str(data or settings.source), str(exc))])
-    except Exception as exc:  # noqa: BLE001 - only after settings problems, which it follows from
+    except Exception as exc:  # only after settings problems, which it follows from
         if settings_ok:
             raise
         checked.warnings.append(f"the data was not checked: fix the settings problems first "
@@ -120,7 +120,7 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
             checked.add("settings", exc.problems)
         except QuarterError as exc:
             checked.add("data", [Problem(dataset.source or "data", f"revenue: {exc}")])
-        except Exception:  # noqa: BLE001 - settings already reported as broken; their effect is noise
+        except Exception:  # settings already reported as broken; their effect is noise
             if settings_ok:
                 raise
 

@@ -6,22 +6,33 @@ notebooks and the build call :func:`open_portfolio`, which also loads.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import formatting
 from .analytics import account as acct
 from .analytics.contract import check_summary
+from .analytics.growth import forecast_path, year_forecast
+from .analytics.health import account_health
 from .analytics.metrics import account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
 from .analytics.relationship import relationship_stages
-from .analytics.growth import forecast_path, year_forecast
-from .analytics.health import account_health
+from .analytics.selection import (
+    abc_classes,
+    assign_tiers,
+    demotion_candidates,
+    pareto_curve,
+    promotion_candidates,
+    score_accounts,
+    select_key_accounts,
+    top_share,
+    weight_sensitivity,
+)
 from .analytics.whitespace import cross_sell, last_bought, peer_groups, whitespace_estimates, whitespace_matrix
-from .analytics.selection import (abc_classes, assign_tiers, demotion_candidates, pareto_curve, promotion_candidates,
-                                  score_accounts, select_key_accounts, top_share, weight_sensitivity)
 from .config import Settings, load_settings
 from .data import Dataset, data_fingerprint, load_data
 from .data.plans import PlanInputs, load_plan
@@ -79,7 +90,8 @@ class Portfolio:
     def comparison(self) -> pd.DataFrame:
         return key_vs_rest(self.summary)
 
-    def _cached(self, name: str, compute):  # noqa: ANN001 - small memo for figures some pages need
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A small memo for the figures some pages need, shared by notebooks on the same inputs."""
         if name not in self._cache:
             shared = self._shared if self._shared is not None else {}
             if name not in shared:

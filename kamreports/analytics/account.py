@@ -5,6 +5,7 @@ only that account's rows, so an account's pack cannot show another's data.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -87,14 +88,14 @@ class SwotItem:
 
 
 def derive_swot(row: pd.Series, products_bought: set[str], product_names: dict[str, str],
-                risks: list[str], fmt_money) -> dict[str, list[SwotItem]]:
+                risks: list[str], fmt_money: Callable[[float], str]) -> dict[str, list[SwotItem]]:
     """SWOT items derived from the numbers; each names the figure it rests on."""
     swot: dict[str, list[SwotItem]] = {"strengths": [], "weaknesses": [], "opportunities": [], "threats": []}
 
     def add(kind: str, text: str) -> None:
         swot[kind].append(SwotItem(text, "data"))
 
-    yoy, t4q = row.get("yoy_growth"), row.get("t4q_growth")
+    t4q = row.get("t4q_growth")
     if pd.notna(t4q) and t4q >= 0.10:
         add("strengths", f"Revenue up {t4q:.0%} over the prior four quarters.")
     elif pd.notna(t4q) and t4q <= -0.05:

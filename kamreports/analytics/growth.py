@@ -299,3 +299,9 @@ def portfolio_forecast(forecast: pd.DataFrame, key_ids: Iterable[str]) -> pd.Dat
     out = out.astype({"accounts": int, "accounts_with_target": int})
     out.index.name = "group"
     return out
+
+
+def off_track_count(accounts: pd.DataFrame) -> int:
+    """How many of ``accounts`` are off track for the year (even the high end of the forecast
+    falls short of the annual target)."""
+    return int((accounts["fy_verdict"] == "off track").sum())

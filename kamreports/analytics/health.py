@@ -36,14 +36,12 @@ import numpy as np
 import pandas as pd
 
 from .._fast import is_in
-
 from ..config import HEALTH_COMPONENTS, Health
 from ..periods import quarter_end
-from .metrics import KEY_ROLES
 from .account import DECIDING_ROLES
+from .metrics import KEY_ROLES
 
 DEFAULT_WEIGHTS = dict(Health().weights)
-NO_STAKEHOLDER_FLAGS = 4
 
 
 def stakeholder_stats(stakeholders: pd.DataFrame, index: pd.Index, quarter: str,
@@ -150,3 +148,27 @@ def account_health(summary: pd.DataFrame, stakeholders: pd.DataFrame, quarter: s
     components = health_components(summary, stakeholders, quarter, stale_days, settings.growth_span,
                                    settings.risk_step)
     return health_scores(components, settings.weights, settings.red, settings.amber, settings.min_weight)
+
+
+def band_counts(accounts: pd.DataFrame) -> pd.Series:
+    """How many of ``accounts`` are green, amber and red (in that order, 0 when none); accounts
+    without a score ("n/a") are not counted."""
+    counts = accounts["health_band"].value_counts()
+    bands = ("green", "amber", "red")
+    return pd.Series([int(counts.get(b, 0)) for b in bands], index=pd.Index(bands, name="band"), name="accounts")
+
+
+def weakest_first(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Name, health score and band, full-year verdict and relationship stage of ``accounts``, the
+    lowest health score first: the portfolio review leads with the accounts that need attention."""
+    columns = ["name", "health_score", "health_band", "fy_verdict", "relationship_stage"]
+    return accounts.sort_values("health_score")[columns]
+
+
+def health_breakdown(figures: pd.Series, weights: dict[str, float]) -> pd.DataFrame:
+    """One account's health components: each one's score (0-100, NaN when missing) and its weight
+    in the score (of 100; 0 when the settings give it none). The plan shows it so the score can
+    be traced. Index: the components of ``config.HEALTH_COMPONENTS``; columns score, weight."""
+    return pd.DataFrame({"score": [figures[f"health_{c}"] for c in HEALTH_COMPONENTS],
+                         "weight": [weights.get(c, 0) for c in HEALTH_COMPONENTS]},
+                        index=pd.Index(HEALTH_COMPONENTS, name="component"))

@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..periods import (code_labels, date_codes, label_codes, parse_quarter, quarter_code, quarter_end, quarter_range,
-                       shift_quarter)
+from ..periods import (
+    code_labels,
+    date_codes,
+    label_codes,
+    parse_quarter,
+    quarter_code,
+    quarter_end,
+    quarter_range,
+    shift_quarter,
+)
 
 KEY_ROLES = ("economic_buyer", "decision_maker", "champion", "technical", "end_user")
 

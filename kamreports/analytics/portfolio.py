@@ -134,3 +134,18 @@ def matrix_movement(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFra
     out["movement"] = np.where(~known, "new", np.where(out["quadrant_changed"],
                                out["quadrant_prev"].astype(str) + " → " + out["quadrant"].astype(str), "unchanged"))
     return out
+
+
+def revenue_share(accounts: pd.DataFrame, summary: pd.DataFrame) -> float:
+    """The share of the book's trailing-four-quarter revenue that ``accounts`` (e.g. the key
+    accounts) bring: the one number that says how much the programme covers. NaN when the book
+    has no revenue."""
+    return ratio(accounts["revenue_t4q"].sum(), summary["revenue_t4q"].sum())
+
+
+def quadrant_counts(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Every quadrant of the KAM matrix with its strategy and how many of ``accounts`` sit in it,
+    in the matrix's order; a quadrant nobody sits in is listed with 0, so the table always reads
+    as the whole matrix. Columns: quadrant, strategy, accounts."""
+    return pd.DataFrame({"quadrant": list(QUADRANTS), "strategy": list(QUADRANTS.values()),
+                         "accounts": [int((accounts["quadrant"] == q).sum()) for q in QUADRANTS]})

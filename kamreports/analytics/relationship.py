@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .._fast import is_in
-
 from ..config import Stages
 from ..data.schema import LEVELS
 
@@ -101,7 +100,20 @@ def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stage
     out["stage"] = stage_of(out["points"], stages)
     out["potential_high"] = potential_high.reindex(index).fillna(False).astype(bool)
     out["guidance"] = [stage_guidance(s, p) for s, p in zip(out["stage"], out["potential_high"])]
-    unknown = pd.DataFrame({"share of wallet": wallet.isna(), "tenure": tenure.isna()}, index=index)
     out["unknown"] = [", ".join(n for n, gap in (("share of wallet", w), ("tenure", t)) if gap)
                       for w, t in zip(wallet.reindex(index).isna(), tenure.reindex(index).isna())]
     return out
+
+
+def stage_counts(accounts: pd.DataFrame) -> pd.Series:
+    """How many of ``accounts`` are at each stage, every stage listed (0 when none), lowest first."""
+    counts = accounts["relationship_stage"].value_counts()
+    return pd.Series([int(counts.get(s, 0)) for s in STAGES], index=pd.Index(STAGES, name="stage"), name="accounts")
+
+
+def by_stage(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Name, stage, quadrant and guidance of ``accounts``, lowest stage first: the accounts with the
+    most relationship work ahead lead the page."""
+    order = {stage: rank for rank, stage in enumerate(STAGES)}
+    stages = accounts[["name", "relationship_stage", "quadrant", "stage_guidance"]]
+    return stages.sort_values("relationship_stage", key=lambda s: s.map(order))

@@ -285,3 +285,26 @@ def weight_sensitivity(summary: pd.DataFrame, weights: dict[str, float], thresho
         "flipped_by": ["; ".join(flipped[a]) for a in accounts],
     }, index=pd.Index(accounts, name=summary.index.name))
     return _order(out).astype({"scenarios": int})
+
+
+def abc_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Accounts and trailing-four-quarter revenue per ABC class, and each class's share of revenue.
+
+    The portfolio review shows it beside the Pareto curve, so readers see how few accounts the A
+    class needs. Index: the classes present (sorted); columns accounts, revenue, share.
+    """
+    abc = summary.groupby("abc_class").agg(accounts=("name", "size"), revenue=("revenue_t4q", "sum"))
+    abc["share"] = abc["revenue"] / abc["revenue"].sum()
+    return abc
+
+
+def top_promotions(candidates: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
+    """The ``limit`` promotion candidates of highest potential score: the review lists only these,
+    as a long list of candidates would bury the few worth a discussion."""
+    return candidates.sort_values("potential_score", ascending=False).head(limit)
+
+
+def team_overrides(summary: pd.DataFrame) -> pd.DataFrame:
+    """Accounts whose key status the team set by hand (``include``/``exclude`` in the settings):
+    the review names them, so an override is seen and questioned each quarter."""
+    return summary[summary["selection_reason"].str.startswith(("included", "excluded"))]

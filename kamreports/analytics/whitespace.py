@@ -24,7 +24,7 @@ Rules
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -197,3 +197,26 @@ def cross_sell_opportunities(revenue: pd.DataFrame, products: pd.DataFrame, acco
     matrix = whitespace_matrix(revenue, products, quarter)
     estimates = whitespace_estimates(matrix, peer_groups(matrix, accounts, peer_group, bands), min_peers)
     return cross_sell(estimates, products, top_n, last_bought(revenue, quarter), fmt_money)
+
+
+def whitespace_of(matrix: pd.DataFrame, estimates: pd.DataFrame, account_ids: Iterable[str]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of the whitespace matrix (in the order of ``account_ids``; accounts absent from the
+    matrix skipped) and the estimates that belong to ``account_ids``: the portfolio's heatmap shows
+    the key accounts only."""
+    ids = list(account_ids)
+    return matrix.loc[[a for a in ids if a in matrix.index]], estimates[estimates["account_id"].isin(ids)]
+
+
+def top_opportunities(ranked: pd.DataFrame, names: pd.Series, limit: int = 15) -> pd.DataFrame:
+    """The largest cross-sell opportunity (rank 1 of :func:`cross_sell`) of each account in
+    ``names`` (account id -> name), largest estimate first, at most ``limit`` rows, with the
+    account's name in ``account``."""
+    top = ranked[ranked["account_id"].isin(list(names.index)) & (ranked["rank"] == 1)]
+    top = top.sort_values("estimate", ascending=False)
+    return top.assign(account=top["account_id"].map(names)).head(limit)
+
+
+def product_names(products: pd.DataFrame) -> dict[str, str]:
+    """Product id -> name, for labelling charts and tables in words."""
+    return dict(zip(products["product_id"], products["name"]))

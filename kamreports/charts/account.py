@@ -8,7 +8,8 @@ from matplotlib.figure import Figure
 from .style import GREY, NAVY, ORANGE, SENTIMENT_COLORS, figure, house, money_axis
 
 
-def growth_vs_target(growth: pd.DataFrame, currency: str = "$", title: str = "Revenue against target by quarter") -> Figure:
+def growth_vs_target(growth: pd.DataFrame, currency: str = "$",
+                     title: str = "Revenue against target by quarter") -> Figure:
     """Bars of quarterly revenue, a target line, attainment printed above each bar."""
     with house():
         fig, ax = figure(7.0, 3.2)

@@ -37,7 +37,8 @@ def pareto(curve: pd.DataFrame, top_share: float, title: str = "Revenue concentr
 _DIRECTIONS = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (0.71, 0.71), (-0.71, 0.71), (0.71, -0.71),
                         (-0.71, -0.71), (0.92, 0.38), (-0.92, 0.38), (0.92, -0.38), (-0.92, -0.38),
                         (0.38, 0.92), (-0.38, 0.92), (0.38, -0.92), (-0.38, -0.92)])
-_RINGS = (1.5, 9.0, 18.0, 30.0, 45.0)   # gap in points between a bubble's edge and its label; beyond the first, a leader
+# gap in points between a bubble's edge and its label; beyond the first, a leader line
+_RINGS = (1.5, 9.0, 18.0, 30.0, 45.0)
 
 
 def _overlap_area(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:

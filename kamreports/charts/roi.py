@@ -5,12 +5,19 @@ grayscale print keeps them apart; markers and line styles differ as well as colo
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .style import GREY, NAVY, ORANGE, RED, SKY, figure, house, money_axis, percent_axis
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..analytics.roi import RoiReport
 
 LOAD_STYLE = {  # load -> (face colour, hatch)
     "within guideline": (NAVY, ""),
@@ -20,7 +27,7 @@ LOAD_STYLE = {  # load -> (face colour, hatch)
 }
 
 
-def _no_data(ax, message: str) -> None:
+def _no_data(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -133,8 +140,9 @@ def whale_curve(curve: pd.DataFrame, currency: str = "$", title: str = "Whale cu
                         (f"Peak: {money_axis(currency)(peak, 0)}"), (start, peak), xytext=(6, 8),
                         textcoords="offset points", ha="left", va="bottom", fontsize=8)
             ax.text(start + (1 - start) / 2, 0.5, f"{int(losers.sum())} loss-making accounts\n"
-                    f"give back {abs(float(curve['profit'][losers].sum())) / peak_money:.0%} of the peak" if peak_money > 0 else
-                    f"{int(losers.sum())} loss-making accounts", transform=ax.get_xaxis_transform(), ha="center",
+                    f"give back {abs(float(curve['profit'][losers].sum())) / peak_money:.0%} of the peak"
+                    if peak_money > 0 else f"{int(losers.sum())} loss-making accounts",
+                    transform=ax.get_xaxis_transform(), ha="center",
                     va="center", fontsize=8, color=RED,
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 2, "alpha": 0.85})
         if as_share:
@@ -194,7 +202,7 @@ def manager_load(load: pd.DataFrame, min_accounts: int = 5, max_accounts: int = 
     return fig
 
 
-def roi_charts(report, currency: str = "$") -> dict[str, Figure]:
+def roi_charts(report: RoiReport, currency: str = "$") -> dict[str, Figure]:
     """Every ROI chart for an ``analytics.roi.RoiReport``, by name."""
     s = report.settings
     return {"roi_by_quarter": roi_by_quarter(report.history),

@@ -10,9 +10,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # no display in a scheduled build; the notebook's inline backend overrides this
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 NAVY = "#1f3b5c"     # dark: primary series
 ORANGE = "#e07a1f"   # mid: targets, highlights

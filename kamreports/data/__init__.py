@@ -22,13 +22,6 @@ if TYPE_CHECKING:
     from .profiles import Profile
 
 
-def load_dataset(data: str | Path | None = None) -> Dataset:
-    """The canonical tables from a folder of CSV files, or the sample company when ``data`` is None."""
-    if data is None or str(data) == "":
-        return sample_dataset()
-    return load_folder(data)
-
-
 def source_for(settings: Settings, data: str | Path | None = None) -> TableSource | None:
     """Where to read: ``data`` (a CSV or Parquet folder, or an Excel workbook) when given, else the
     settings' ``data``; None for the sample company. Nothing is read or connected yet."""
@@ -127,6 +120,6 @@ def data_fingerprint(settings: Settings, data: str | Path | None = None) -> tupl
     return (source.fingerprint(), profile)
 
 
-__all__ = ["Dataset", "SampleSpec", "SourceRef", "data_fingerprint", "load_data", "load_dataset", "load_folder",
+__all__ = ["Dataset", "SampleSpec", "SourceRef", "data_fingerprint", "load_data", "load_folder",
            "load_for_build", "profile_for", "read_tables", "sample_dataset", "source_for",
            "write_folder"]

@@ -79,8 +79,9 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
     empty; only blanks after a comma may remain, which validation strips from every cell), read by
     Arrow's multi-threaded CSV parser straight into Arrow strings: about 5x faster
     on a large export. None whenever the file needs the careful reader: no pyarrow, another
-    encoding, a quote after a comma and blanks (only ``skipinitialspace`` reads that as quoting), bare CR line ends, or anything Arrow
-    rejects (a ragged row, a blank line, bytes that are not UTF-8); that reader then gives the
+    encoding, a quote after a comma and blanks (only ``skipinitialspace`` reads that as quoting),
+    bare CR line ends, or anything Arrow rejects (a ragged row, a blank line, bytes that are not
+    UTF-8); that reader then gives the
     precise error with its line."""
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "utf8"):
         return None

@@ -7,7 +7,6 @@ import pandas as pd
 
 from .schema import TABLES
 
-
 QUALITY_COLUMNS = ("step", "table", "what", "count", "detail")
 
 
@@ -17,7 +16,8 @@ def empty_table(name: str) -> pd.DataFrame:
     from .validate import coerce_column
 
     empty = pd.Series([], dtype="string")
-    return pd.DataFrame({c.name: coerce_column(replace(c, nullable=True), empty, name, []) for c in TABLES[name].columns})
+    return pd.DataFrame({c.name: coerce_column(replace(c, nullable=True), empty, name, [])
+                         for c in TABLES[name].columns})
 
 
 def quality_frame(rows: list[dict] | None = None) -> pd.DataFrame:

@@ -18,8 +18,6 @@ from ..periods import parse_quarter, quarter_range
 from .dataset import Dataset
 from .loaders import tables_from_frames
 
-COMPANY = "Northwind Components"
-
 PRODUCTS = (
     # id, name, family, list price, gross margin share
     ("P01", "Core Platform", "Software", 48000, 0.64),
@@ -138,7 +136,8 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
         accounts.loc[rng.random(n) < 0.1, col] = np.nan
     # Parent/subsidiary pairs: a subsidiary carries its parent's name (a substring case).
     for parent, child in ((0, n - 1), (3, n - 2), (10, n - 3), (25, n - 4))[: max(0, min(4, n // 10))]:
-        accounts.loc[child, "name"] = f"{accounts.loc[parent, 'name']} {['Nordic', 'Iberia', 'Asia', 'Canada'][parent % 4]}"
+        region = ["Nordic", "Iberia", "Asia", "Canada"][parent % 4]
+        accounts.loc[child, "name"] = f"{accounts.loc[parent, 'name']} {region}"
         accounts.loc[child, "parent_id"] = ids[parent]
         accounts.loc[child, "industry"] = accounts.loc[parent, "industry"]
 
@@ -197,7 +196,8 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
             stage = "open" if close > last_q.end_time else ("won" if rng.random() < 0.45 else "lost")
             orows.append((f"OPP-{i + 1:04d}-{k + 1:02d}", ids[i], PRODUCTS[int(rng.integers(0, n_products))][0],
                           stage, round(size[i] * rng.uniform(0.1, 0.8), -2), created, close,
-                          round(float(rng.uniform(0.1, 0.9)), 2) if stage == "open" else (1.0 if stage == "won" else 0.0)))
+                          round(float(rng.uniform(0.1, 0.9)), 2) if stage == "open"
+                          else (1.0 if stage == "won" else 0.0)))
     opportunities = pd.DataFrame(orows, columns=["opportunity_id", "account_id", "product_id", "stage", "amount",
                                                  "created_date", "close_date", "probability"])
 
@@ -233,7 +233,8 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
     kam_costs = pd.DataFrame({
         "account_id": q_rev["account_id"],
         "quarter": [f"{p.year}Q{p.quarter}" for p in q_rev["quarter"]],
-        "cost": np.round(q_rev["revenue"].to_numpy() * kam_share[pos] + fixed[pos] * rng.uniform(0.8, 1.2, len(q_rev)), 2),
+        "cost": np.round(q_rev["revenue"].to_numpy() * kam_share[pos]
+                         + fixed[pos] * rng.uniform(0.8, 1.2, len(q_rev)), 2),
     })
     frows = []
     for i in range(n):

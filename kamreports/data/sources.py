@@ -192,9 +192,6 @@ class ExcelSource(TableSource):
             self._sheets = {str(k): v for k, v in sheets.items()}
         return self._sheets
 
-    def sheet_names(self) -> list[str]:
-        return list(self._load())
-
     def read(self, name: str) -> pd.DataFrame | None:
         sheets = self._load()
         target = self.target(name)
@@ -238,7 +235,7 @@ class ParquetSource(TableSource):
         _import("pyarrow", "Parquet files", str(path))
         try:
             frame = pd.read_parquet(path, engine="pyarrow")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - Arrow raises many kinds for a file that is not Parquet
             raise DataValidationError([Problem(str(path), f"cannot be read as Parquet: "
                                                           f"{type(exc).__name__}: {exc}")]) from None
         return as_text(frame.reset_index(drop=True))

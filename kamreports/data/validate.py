@@ -111,7 +111,8 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
                                                             errors="coerce").astype("float64"))
         far = ~blank & ok & ~year.between(MIN_YEAR, MAX_YEAR)
         _report(problems, source, text.index[far], col.name, text, f"is not between {MIN_YEAR} and {MAX_YEAR}")
-        return per_distinct(text, lambda t: t.str.upper().str.replace(r"[\s\-]", "", regex=True)).mask(blank | ~ok | far)
+        codes = per_distinct(text, lambda t: t.str.upper().str.replace(r"[\s\-]", "", regex=True))
+        return codes.mask(blank | ~ok | far)
 
     if col.kind == "date":
         parsed = per_distinct(text.mask(blank), parse_dates)  # invoice dates repeat: parse each once

@@ -29,8 +29,8 @@ from ..inputs import load_inputs
 from ..model import Portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html, logo_data_uri, monogram_data_uri
-from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
 from .jobs import NOTEBOOKS_DIR, Job, JobResult, Worker, _init_worker, _run_in_worker
+from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
 
 log = logging.getLogger(__name__)
 

@@ -116,7 +116,7 @@ class WarmKernel:
         if self._km is not None:
             try:
                 run_sync(self._km.shutdown_kernel)(now=True)
-            except Exception:  # noqa: BLE001 - a dead kernel may not answer; it is gone either way
+            except Exception:  # a dead kernel may not answer; it is gone either way
                 log.debug("kernel shutdown raised", exc_info=True)
         self._km = None
 
@@ -130,7 +130,8 @@ class WarmKernel:
             return False
         return self._uses > 0
 
-    def run(self, notebook: Path, output: Path, parameters: dict[str, Any], timeout: int | None = None) -> ExecutionResult:
+    def run(self, notebook: Path, output: Path, parameters: dict[str, Any],
+            timeout: int | None = None) -> ExecutionResult:
         """Execute ``notebook`` with ``parameters``; write the executed copy to ``output``."""
         import time
 
@@ -158,7 +159,8 @@ class WarmKernel:
             raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=f"cell {exc.exec_count}") from None
         except Exception as exc:  # noqa: BLE001 - kernel death, timeout: fail this notebook, keep the run going
             self.shutdown()
-            raise NotebookFailed(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from None
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise NotebookFailed(f"{type(exc).__name__}: {first_line}") from None
         finally:
             self._close_clients()
         self._uses += 1

@@ -51,7 +51,8 @@ class KamHTMLExporter(_KamExporter):
     def _file_extension_default(self) -> str:
         return ".html"
 
-    def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
+    def from_notebook_node(self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None,
+                           **kw: Any) -> tuple[str, dict[str, Any]]:
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         return self._page(nb_copy, resources), resources
 
@@ -66,7 +67,8 @@ class KamPDFExporter(_KamExporter):
     def _file_extension_default(self) -> str:
         return ".pdf"
 
-    def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
+    def from_notebook_node(self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None,
+                           **kw: Any) -> tuple[bytes, dict[str, Any]]:
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         html = self._page(nb_copy, resources)
         data, _pages = _KamExporter._renderer.pdf_bytes(html)  # type: ignore[union-attr]

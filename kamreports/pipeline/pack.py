@@ -7,22 +7,27 @@ import json
 import math
 import re
 import shutil
+from collections.abc import Callable
 from functools import lru_cache
 from html import escape
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from .. import formatting
 from ..analytics.contract import ACCOUNTS_CSV
-from ..files import write_atomic
 from ..config import Settings, settings_dict
+from ..files import write_atomic
 from ..model import Portfolio
 from ..periods import quarter_end
 from .covers import COVER_CSS, cover_html
 from .jobs import BODY_MARKER, Job, JobResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .render import PageFrame, Renderer
 
 
 def book_name(quarter: str) -> str:
@@ -136,8 +141,9 @@ def _chunks(pages: list[int], budget: int) -> list[list[int]]:
     return chunks
 
 
-def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[str, str]], logo: str, frame,
-                          css: str, section, expected: list[int], budget: int, renderer) -> None:
+def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[str, str]], logo: str,
+                          frame: PageFrame, css: str, section: Callable[[int], str], expected: list[int],
+                          budget: int, renderer: Renderer) -> None:
     from .render import document_html
 
     def numbered(first_page: int, total: int) -> str:
@@ -310,7 +316,7 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
     return path
 
 
-def accounts_table(portfolio: Portfolio) -> "pd.DataFrame":
+def accounts_table(portfolio: Portfolio) -> pd.DataFrame:
     """accounts.csv: the columns of ``analytics.contract.ACCOUNTS_CSV``, largest T4Q revenue first."""
     import pandas as pd
 

@@ -6,7 +6,8 @@ from a CDN, and ships JupyterLab CSS that WeasyPrint mostly does not support
 (hundreds of warnings, and most of its run time). We use the slim ``basic``
 body template through our own template dir (``kamreports/templates/kamreports``),
 drop everything that is not a report output, and wrap the fragment in a small
-self-contained document whose print CSS (``kamreports/templates/print.css``)
+self-contained document whose CSS (``kamreports/templates/components.css`` for
+the pieces ``kamreports.present`` emits, then ``print.css`` for the document)
 gives paged layout: running header, "Page N of M", one h2 section per page.
 
 ``document_html`` is public so the pipeline can wrap other fragments (a cover
@@ -39,15 +40,20 @@ __all__ = [
     "document_html",
     "TEMPLATES_DIR",
     "TEMPLATE_NAME",
+    "COMPONENTS_CSS_PATH",
     "PRINT_CSS_PATH",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Folder given to nbconvert as ``extra_template_basedirs``; holds our template
-#: dir ``kamreports/`` and ``print.css``.
+#: dir ``kamreports/``, ``components.css`` and ``print.css``.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "kamreports"
+#: The styles of what ``kamreports.present`` emits (KPI strip, SWOT grid, table.kam, ...),
+#: scoped to their classes; ``present.use_pack_styles()`` shows the same file in JupyterLab.
+COMPONENTS_CSS_PATH = TEMPLATES_DIR / "components.css"
+#: The document: page, fonts, headings, prose, nbconvert wrappers, other tables.
 PRINT_CSS_PATH = TEMPLATES_DIR / "print.css"
 
 PAGE_SIZES = ("A4", "Letter")
@@ -141,8 +147,9 @@ def css_string(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _base_css() -> str:
-    """The static stylesheet, read once per process."""
-    return PRINT_CSS_PATH.read_text(encoding="utf-8")
+    """The static stylesheet, read once per process: the components first, then the document's
+    print rules (which win ties, e.g. ``table.kam-wide td`` padding over ``table.kam td``)."""
+    return "\n".join(path.read_text(encoding="utf-8") for path in (COMPONENTS_CSS_PATH, PRINT_CSS_PATH))
 
 
 def frame_css(frame: PageFrame) -> str:
@@ -316,7 +323,8 @@ class DropNoiseOutputsPreprocessor(Preprocessor):
         cell["outputs"] = kept
         return cell, resources
 
-    def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    def preprocess(self, nb: nbformat.NotebookNode,
+                   resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
         # A code cell left with nothing to show still renders as an empty box, and
         # an empty box before the title makes a blank first page in print.
         nb, resources = super().preprocess(nb, resources)

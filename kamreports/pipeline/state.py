@@ -86,7 +86,8 @@ def code_hash() -> str:
     """The package's own code and templates: a new version rebuilds everything."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".css", ".j2", ".json", ".yaml") and "__pycache__" not in path.parts:
+        if path.is_file() and path.suffix in (".py", ".css", ".j2", ".json", ".yaml") \
+                and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -23,15 +23,32 @@ from __future__ import annotations
 
 from ..metrics import size_bands
 from ._common import GROUPS
-from .breakdowns import (MANAGER_COLUMNS, NO_OWNER, SLICE_COLUMNS, WhaleSummary, manager_load, period_comparison,
-                         slice_comparison, whale_curve, whale_summary)
+from .breakdowns import (
+    MANAGER_COLUMNS,
+    NO_OWNER,
+    SLICE_COLUMNS,
+    WhaleSummary,
+    manager_load,
+    period_comparison,
+    slice_comparison,
+    whale_curve,
+    whale_summary,
+)
 from .programme import HISTORY_COLUMNS, MATCH_COLUMNS, ProgrammeRoi, programme_roi, roi_by_quarter
 from .report import RoiReport, assumptions, roi_report
 from .retention import compare_groups, lifetime_value, retention
 from .sentences import Finding, roi_sentences
 from .table import METRICS, TABLE_COLUMNS, roi_table
-from .windows import (ACCOUNT_COLUMNS, DETRACTOR, PROMOTER, WindowTotals, account_windows, window_label,
-                      window_quarters, window_totals)
+from .windows import (
+    ACCOUNT_COLUMNS,
+    DETRACTOR,
+    PROMOTER,
+    WindowTotals,
+    account_windows,
+    window_label,
+    window_quarters,
+    window_totals,
+)
 
 __all__ = [
     # windows and the per-account table

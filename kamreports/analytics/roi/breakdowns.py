@@ -16,7 +16,6 @@ from ...periods import shift_quarter
 from ..metrics import ratio
 from ._common import GROUPS, _groups, _sum
 
-
 # --- whale curve ------------------------------------------------------------------------------
 
 @dataclass

@@ -43,7 +43,8 @@ def retention(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("group")
 
 
-def lifetime_value(annual_margin, retention_rate, discount_rate: float = 0.10):
+def lifetime_value(annual_margin: float | pd.Series, retention_rate: float | pd.Series,
+                   discount_rate: float = 0.10) -> float | pd.Series:
     """annual margin x r / (1 + d - r). Works on numbers and Series; NaN where r is NaN."""
     return annual_margin * retention_rate / (1 + discount_rate - retention_rate)
 

@@ -13,7 +13,6 @@ from .breakdowns import WhaleSummary
 from .programme import ProgrammeRoi
 from .windows import window_label
 
-
 # metric -> (unit, definition). Units: currency, ratio (0.12 = 12%), count, months, score (0-10).
 METRICS: dict[str, tuple[str, str]] = {
     "accounts": ("count", "accounts with revenue in the current window"),
@@ -113,7 +112,7 @@ def roi_table(quarter: str, window: int = 4, groups: pd.DataFrame | None = None,
                    "churn", "new_accounts", "new_revenue"}
     rows: list[tuple] = []
 
-    def add(group: str, metric: str, value, window_text: str | None = None, q: str = quarter) -> None:
+    def add(group: str, metric: str, value: float, window_text: str | None = None, q: str = quarter) -> None:
         unit, definition = METRICS[metric]
         win = window_text or (prior if metric in ("revenue_prior", "start_revenue") else
                               compare if metric in comparisons else current)

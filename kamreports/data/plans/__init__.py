@@ -7,8 +7,21 @@ from __future__ import annotations
 
 from .reader import load_plan, parse_plan, plan_files, plan_path, safe_plan_name, validate_plan_files
 from .sections import (
-    PLAN_FORMAT, Action, Ask, Business, Competitor, Decision, Goal, Governance, Meeting, PlanInputs, Risk,
-    TeamMember, ValueDelivered, ValueItem, is_done,
+    PLAN_FORMAT,
+    Action,
+    Ask,
+    Business,
+    Competitor,
+    Decision,
+    Goal,
+    Governance,
+    Meeting,
+    PlanInputs,
+    Risk,
+    TeamMember,
+    ValueDelivered,
+    ValueItem,
+    is_done,
 )
 
 __all__ = ["PLAN_FORMAT", "Action", "Ask", "Business", "Competitor", "Decision", "Goal", "Governance", "Meeting",

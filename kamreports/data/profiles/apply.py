@@ -206,7 +206,7 @@ def _evaluate(run: _Run, steps: list[Step], base: pd.DataFrame, table: str, colu
         elif step.op == "map":
             mapping, other = step.arg, str(step.options.get("other", "keep"))
 
-            def mapped(v: Any, mapping=mapping, other=other) -> Any:
+            def mapped(v: Any, mapping: dict[str, Any] = mapping, other: str = other) -> Any:
                 if v is None:
                     return None
                 if str(v) in mapping:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class Profile:
         return refs
 
 
-def _step_refs(steps: list[Step], base: str | None, use) -> None:
+def _step_refs(steps: list[Step], base: str | None, use: Callable[[str | None, Any, str], None]) -> None:
     for i, step in enumerate(steps):
         if step.op in ("column", "id"):
             use(base, step.arg, step.path)

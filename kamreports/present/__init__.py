@@ -1,0 +1,90 @@
+"""What the notebooks display, as HTML fragments: ``from kamreports import present as kp``.
+
+- :mod:`.html`: the generic fragments (heading, paragraph, callout, kpi_strip, table, swot_grid,
+  bullet_list, figure_html), :func:`show` and :func:`use_pack_styles`;
+- :mod:`.account`: the account plan's pieces (its title, KPIs, tables and notes);
+- :mod:`.portfolio` and :mod:`.roi`: the portfolio review's.
+
+Every name below is importable from here, so a notebook needs only ``kp``.
+"""
+from __future__ import annotations
+
+from .account import (
+    account_kpis,
+    account_summary,
+    account_title,
+    actions_table,
+    cross_sell_table,
+    forecast_note,
+    goals_table,
+    growth_table,
+    health_breakdown_table,
+    health_gaps,
+    health_heading,
+    not_planned_notice,
+    plan_tables,
+    relationship_notes,
+    stakeholder_table,
+    swot_note,
+)
+from .html import (
+    Formatter,
+    bullet_list,
+    callout,
+    figure_html,
+    heading,
+    kpi_strip,
+    paragraph,
+    show,
+    swot_grid,
+    table,
+    use_pack_styles,
+)
+from .portfolio import (
+    abc_class_table,
+    data_quality_section,
+    health_kpis,
+    health_ranking_table,
+    key_accounts_table,
+    opportunities_table,
+    overrides_section,
+    portfolio_kpis,
+    portfolio_summary,
+    portfolio_title,
+    promotion_table,
+    quadrant_table,
+    review_table,
+    selection_rule,
+    sensitivity_heading,
+    sensitivity_table,
+    stage_note,
+    stages_table,
+)
+from .roi import (
+    group_measures_table,
+    managers_table,
+    periods_table,
+    profitability_note,
+    programme_kpis,
+    roi_findings,
+    shown_slices,
+    slice_table,
+)
+
+__all__ = [
+    # generic fragments
+    "Formatter", "bullet_list", "callout", "figure_html", "heading", "kpi_strip", "paragraph", "show", "swot_grid",
+    "table", "use_pack_styles",
+    # the account plan
+    "account_kpis", "account_summary", "account_title", "actions_table", "cross_sell_table", "forecast_note",
+    "goals_table", "growth_table", "health_breakdown_table", "health_gaps", "health_heading", "not_planned_notice",
+    "plan_tables", "relationship_notes", "stakeholder_table", "swot_note",
+    # the portfolio review
+    "abc_class_table", "data_quality_section", "health_kpis", "health_ranking_table", "key_accounts_table",
+    "opportunities_table", "overrides_section", "portfolio_kpis", "portfolio_summary", "portfolio_title",
+    "promotion_table", "quadrant_table", "review_table", "selection_rule", "sensitivity_heading",
+    "sensitivity_table", "stage_note", "stages_table",
+    # its ROI pages
+    "group_measures_table", "managers_table", "periods_table", "profitability_note", "programme_kpis",
+    "roi_findings", "shown_slices", "slice_table",
+]

@@ -1,0 +1,274 @@
+"""End to end: `kamreports build` on the sample company, real papermill, nbconvert and PDFs."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from kamreports.cli import main
+from kamreports.data import load_folder, sample_dataset
+from tests.conftest import SAMPLE_ACCOUNTS, pdf_pages
+
+ACCOUNTS = SAMPLE_ACCOUNTS  # largest key account; a subsidiary; another key account
+CODE_MARKERS = ("import ", "open_portfolio", "kp.show", "Traceback", "In [", "Out[", "def ", "portfolio.account(")
+MEMORY_ADDRESS = re.compile(r"at 0x[0-9a-fA-F]{6,}")
+
+
+@pytest.fixture(scope="module")
+def built(sample_build) -> Path:
+    """The session's shared build of the three accounts (tests/conftest.py): read only."""
+    return sample_build
+
+
+@pytest.fixture(scope="module")
+def names() -> dict[str, str]:
+    accounts = sample_dataset().accounts.set_index("account_id")["name"]
+    return {a: accounts[a] for a in ACCOUNTS}
+
+
+@pytest.fixture(scope="module")
+def manifest(built) -> dict:
+    return json.loads((built / "manifest.json").read_text())
+
+
+@pytest.mark.slow
+def test_quarter_folder_holds_index_manifest_book_and_packs(built, manifest):
+    assert (built / "index.html").is_file()
+    assert (built / "qbr_pack_2026Q3.pdf").is_file()
+    for ext in ("ipynb", "html", "pdf"):
+        assert (built / "portfolio" / f"portfolio_review.{ext}").is_file()
+    account_packs = [p for p in manifest["packs"] if p["kind"] == "account"]
+    assert [p["key"] for p in account_packs] == ACCOUNTS
+    for pack in manifest["packs"]:
+        assert pack["status"] == "built"
+        for rel in pack["files"]:
+            assert (built / rel).is_file() and (built / rel).stat().st_size > 0
+    assert not list(built.parent.glob(".staging-*")), "staging folder left behind"
+
+
+@pytest.mark.slow
+def test_manifest_records_inputs_settings_and_versions(manifest):
+    assert manifest["quarter"] == "2026Q3"
+    assert manifest["status"] == "complete"
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs"]["hash"])
+    assert manifest["settings"]["selection"]["max_key_accounts"] == 20
+    assert manifest["versions"]["papermill"] != "not installed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_account_pdf_has_pages_with_name_header_and_no_code(built, manifest, names, account):
+    folder = next(p["folder"] for p in manifest["packs"] if p["key"] == account)
+    pages = pdf_pages(built / folder / "account_plan.pdf")
+    assert len(pages) >= 3
+    name = names[account]
+    assert name in pages[0]
+    for number, text in enumerate(pages, start=1):
+        assert f"{name} · 2026Q3 · Confidential" in text, f"page {number} lacks the running header"
+        assert f"Page {number} of {len(pages)}" in text
+        for marker in CODE_MARKERS:
+            assert marker not in text, f"page {number} shows code: {marker!r}"
+        assert not MEMORY_ADDRESS.search(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_account_pack_names_no_other_selected_account(built, manifest, names, account):
+    folder = next(p["folder"] for p in manifest["packs"] if p["key"] == account)
+    text = " ".join(pdf_pages(built / folder / "account_plan.pdf"))
+    html = (built / folder / "account_plan.html").read_text()
+    for other, other_name in names.items():
+        # a subsidiary's name contains its parent's, so only check names not inside this one
+        if other != account and other_name not in names[account]:
+            assert other_name not in text
+            assert other_name not in html
+
+
+@pytest.mark.slow
+def test_every_pdf_has_its_running_header_and_counting_page_numbers(built):
+    headers = {"portfolio_review.pdf": "Portfolio review · 2026Q3 · Internal",
+               "qbr_pack_2026Q3.pdf": " · 2026Q3 · Internal"}
+    for path in built.rglob("*.pdf"):
+        pages = pdf_pages(path)
+        for number, text in enumerate(pages, start=1):
+            assert f"Page {number} of {len(pages)}" in text, (path.name, number)
+            if path.name in headers:
+                assert headers[path.name] in text, (path.name, number)
+            for marker in CODE_MARKERS:
+                assert marker not in text, (path.name, number, marker)
+
+
+@pytest.mark.slow
+def test_html_is_self_contained_and_clean(built):
+    for path in built.rglob("*.html"):
+        html = path.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html), path
+        scripts = re.findall(r"<script\b[^>]*>", html, re.IGNORECASE)
+        assert scripts == ([] if path.name != "index.html" else ["<script>"]), path  # only our own sort script
+        for marker in ("Traceback", "In [", "Out[", "DeprecationWarning", "FutureWarning"):
+            assert marker not in html, (path, marker)
+        assert not MEMORY_ADDRESS.search(html), path
+
+
+@pytest.mark.slow
+def test_executed_notebooks_have_outputs_and_no_errors(built, manifest):
+    for pack in manifest["packs"]:
+        nb = nbformat.read(built / next(f for f in pack["files"] if f.endswith(".ipynb")), as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert outputs, pack["key"]
+        assert not [o for o in outputs if o.output_type == "error"], pack["key"]
+
+
+@pytest.mark.slow
+def test_book_has_portfolio_then_accounts_and_an_outline_entry_each(built, names):
+    reader = PdfReader(built / "qbr_pack_2026Q3.pdf")
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for name in names.values():
+        assert name in titles
+    assert "Portfolio review" in titles
+    assert titles.index("Portfolio review") < min(titles.index(n) for n in names.values())
+    contents = " ".join((reader.pages[1].extract_text() or "").split())
+    assert "Contents" in contents and all(n in contents for n in names.values())
+
+
+@pytest.mark.slow
+def test_index_links_every_pack(built, manifest):
+    html = (built / "index.html").read_text()
+    for pack in manifest["packs"]:
+        for rel in pack["files"]:
+            if rel.endswith((".html", ".pdf")):
+                assert f'href="{rel}"' in html
+    assert 'href="qbr_pack_2026Q3.pdf"' in html
+
+
+@pytest.mark.slow
+def test_portfolio_pdf_reports_measured_top20_share(built):
+    text = " ".join(pdf_pages(built / "portfolio" / "portfolio_review.pdf"))
+    summary = sample_dataset()
+    revenue = summary.revenue[summary.revenue["date"] >= "2025-10-01"].groupby("account_id")["revenue"].sum()
+    top = revenue.sort_values(ascending=False)
+    k = -(-len(top) // 5)  # ceil(n / 5)
+    share = top.iloc[:k].sum() / top.sum()
+    assert f"The top 20% of accounts brought {share:.0%} of that revenue" in text
+
+
+def test_bad_data_exits_2_naming_file_row_column_and_builds_nothing(tmp_path, capsys):
+    data = tmp_path / "data"
+    from kamreports.data import write_folder
+
+    write_folder(sample_dataset(), data)
+    lines = (data / "revenue.csv").read_text().splitlines()
+    fields = lines[5].split(",")
+    fields[1] = "31/02/2026"
+    lines[5] = ",".join(fields)
+    (data / "revenue.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code = main(["build", "--data", str(data), "--output", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "revenue.csv" in err and "row 6" in err and "'date'" in err and "31/02/2026" in err
+    assert "Traceback" not in err
+    assert not (out / "2026Q3").exists() and not list(out.glob(".staging-*"))
+    log = next((out / "logs").glob("build-*.log")).read_text()
+    assert "revenue.csv" in log and "31/02/2026" in log  # the unattended run's log says why it stopped
+
+
+def test_an_unknown_account_in_accounts_exits_2_naming_it_and_builds_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", "--accounts", "ACC-0002,ACC-9999", "--output", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--accounts: value 'ACC-9999': no such account" in err and "Traceback" not in err
+    assert not (out / "2026Q3").exists() and not list(out.glob(".staging-*"))
+
+
+def test_sample_command_writes_loadable_tables(tmp_path):
+    assert main(["sample", "--out", str(tmp_path / "s")]) == 0
+    loaded = load_folder(tmp_path / "s")
+    assert len(loaded.accounts) == 150
+
+
+@pytest.mark.slow
+def test_roi_csv_is_written_with_documented_columns_and_a_programme_roi(built):
+    import pandas as pd
+
+    roi = pd.read_csv(built / "roi.csv")
+    assert list(roi.columns) == ["quarter", "group", "metric", "value", "unit", "window", "definition"]
+    assert {"key", "other", "all", "programme"} <= set(roi["group"])
+    programme = roi[(roi["group"] == "programme") & (roi["metric"] == "roi") & (roi["quarter"] == "2026Q3")]
+    assert len(programme) == 1 and programme["unit"].iloc[0] == "ratio"
+    key_accounts = roi[(roi["group"] == "key") & (roi["metric"] == "accounts") & (roi["quarter"] == "2026Q3")]
+    assert key_accounts["value"].iloc[0] == 20  # the sample's default selection (cap 20)
+
+
+@pytest.mark.slow
+def test_accounts_csv_has_one_row_per_account_and_agrees_with_the_data(built):
+    import pandas as pd
+
+    table = pd.read_csv(built / "accounts.csv")
+    for col in ("account_id", "name", "revenue_q", "revenue_t4q", "target_q", "attainment_q", "yoy_growth",
+                "abc_class", "selection_score", "is_key", "quadrant", "relationship_stage", "health_score",
+                "health_band"):
+        assert col in table.columns, col
+    data = sample_dataset()
+    assert len(table) == data.accounts["account_id"].nunique() and table["account_id"].is_unique
+    assert table["is_key"].sum() == 20
+    # independent: revenue in 2026Q3 for ACC-0002 straight from the revenue table
+    rev = data.revenue
+    q3 = rev[(rev["account_id"] == "ACC-0002") & (rev["date"] >= "2026-07-01") & (rev["date"] <= "2026-09-30")]
+    row = table.set_index("account_id").loc["ACC-0002"]
+    assert row["revenue_q"] == pytest.approx(q3["revenue"].sum())
+    target = data.targets.set_index(["account_id", "quarter"])["target"].loc[("ACC-0002", "2026Q3")]
+    assert row["attainment_q"] == pytest.approx(q3["revenue"].sum() / target)
+    assert set(table["health_band"].dropna()) <= {"red", "amber", "green"}
+
+
+def _bookmarks(reader: PdfReader) -> list[tuple[int, str, int]]:
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                out.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return out
+
+
+@pytest.mark.slow
+def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(built, manifest, tmp_path, monkeypatch):
+    # A 500-account book is laid out in chunks of BOOK_CHUNK_PAGES and merged (memory). Here the
+    # chunks are 10 pages, so each part is its own chunk, and everything a reader sees must be the
+    # same as in the book the build laid out in one piece: every page's text (page numbers,
+    # "of N", running headers, the contents' numbers), the bookmarks, and where the contents link.
+    import shutil
+
+    from kamreports.pipeline import pack
+
+    out = tmp_path / "out"
+    shutil.copytree(built.parent, out)
+    (out / "2026Q3" / "qbr_pack_2026Q3.pdf").unlink()  # packs unchanged: only the book is made again
+    monkeypatch.setattr(pack, "BOOK_CHUNK_PAGES", 10)
+    assert main(["build", "--accounts", ",".join(ACCOUNTS), "--output", str(out), "--workers", "2", "--quiet"]) == 0
+    again = json.loads((out / "2026Q3" / "manifest.json").read_text())
+    assert {p["reason"] for p in again["packs"]} == {"unchanged: reused from the previous build"}
+    assert max(p["pages"] for p in manifest["packs"]) > 10  # so there really is more than one chunk
+
+    whole, chunked = built / "qbr_pack_2026Q3.pdf", out / "2026Q3" / "qbr_pack_2026Q3.pdf"
+    assert pdf_pages(chunked) == pdf_pages(whole)
+    one, merged = PdfReader(whole), PdfReader(chunked)
+    assert _bookmarks(merged) == _bookmarks(one)
+    part_pages = [page for depth, title, page in _bookmarks(one) if depth == 0 and title != "Contents"]
+    pages = list(merged.pages)
+    targets = []
+    for ref in merged.pages[1].get("/Annots", []):
+        action = ref.get_object().get("/A")
+        if action is not None and action.get_object().get("/S") == "/GoTo":
+            target = action.get_object()["/D"][0]
+            targets.append(next(i for i, page in enumerate(pages) if page.indirect_reference == target))
+    assert sorted(set(targets)) == part_pages and len(part_pages) == len(ACCOUNTS) + 1

@@ -1,0 +1,220 @@
+"""Tests for kamreports.pipeline.render: what reaches an executive's pack.
+
+The notebook is built by hand (no kernel) so the tests are fast and every
+output type we care about is present exactly once.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from kamreports.pipeline.render import PageFrame, Renderer, document_html
+
+pypdf = pytest.importorskip("pypdf")
+
+HEADER = 'Sequoia "Telecom" · 2026Q3 · Confidential'
+FRAME = PageFrame(
+    title="Sequoia Telecom — Account plan",
+    running_header=HEADER,
+    footer_note="Data as of 2026-09-30",
+)
+
+TABLE_HTML = (
+    '<table class="kam"><thead><tr><th>Product</th><th class="num">Revenue</th></tr></thead>'
+    '<tbody><tr><td>Managed WAN</td><td class="num">1,234,567</td></tr>'
+    '<tr><td>Cloud voice</td><td class="num">765,432</td></tr></tbody></table>'
+)
+
+
+def _png_b64() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.plot([1, 2, 3], [3, 1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    data = buf.getvalue()
+    assert data.startswith(b"\x89PNG")
+    return base64.b64encode(data).decode("ascii")
+
+
+@pytest.fixture(scope="module")
+def png_b64() -> str:
+    return _png_b64()
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+@pytest.fixture()
+def notebook(png_b64: str) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.cells = [
+        new_markdown_cell("# Title\n\nQuarterly review of the account.\n\n## Section\n\nRevenue by product."),
+        new_code_cell(
+            "display(HTML(table)); plt.show(); warnings.warn('x'); 'Out leak'",
+            execution_count=7,
+            outputs=[
+                new_output("display_data", data={"text/html": TABLE_HTML, "text/plain": "<IPython.HTML>"}),
+                new_output("display_data", data={"image/png": png_b64, "text/plain": "<Figure>"}),
+                new_output("stream", name="stderr", text="WARNING leak\n"),
+                new_output("execute_result", data={"text/plain": "'Out leak'"}, execution_count=7),
+            ],
+        ),
+        new_code_cell(
+            "raise ValueError",
+            execution_count=8,
+            outputs=[new_output("error", ename="ValueError", evalue="Traceback leak", traceback=["Traceback leak"])],
+        ),
+        new_markdown_cell("Internal note: REMOVED CELL", metadata={"tags": ["remove"]}),
+    ]
+    return nb
+
+
+EXTERNAL_REF = re.compile(
+    r"""(src|href)\s*=\s*["']?\s*(https?:)?//|@import|url\(\s*["']?\s*(https?:)?//|(src|href)\s*=\s*["']?[^"'>]*http""",
+    re.IGNORECASE,
+)
+
+
+def test_body_html_keeps_report_outputs_only(renderer: Renderer, notebook, png_b64: str) -> None:
+    body = renderer.body_html(notebook)
+
+    assert "<html" not in body.lower() and "<head" not in body.lower()
+    # markdown rendered as headings and prose, without anchor pilcrows
+    assert re.search(r"<h1[^>]*>\s*Title", body)
+    assert re.search(r"<h2[^>]*>\s*Section", body)
+    assert "¶" not in body
+    # display(HTML(...)) passed through as real HTML, not escaped text
+    assert TABLE_HTML.split("<tbody>")[0] in body
+    assert '<td class="num">1,234,567</td>' in body
+    assert f"data:image/png;base64,{png_b64[:60]}" in body
+    # nothing a reader should not see
+    for leak in ("WARNING leak", "Out leak", "Traceback leak", "REMOVED CELL", "display(HTML", "In [", "In&nbsp;[",
+                 "Out["):
+        assert leak not in body, leak
+    assert "<script" not in body.lower()
+
+
+def test_body_html_does_not_mutate_notebook(renderer: Renderer, notebook) -> None:
+    before = nbformat.writes(notebook)
+    renderer.body_html(notebook)
+    assert nbformat.writes(notebook) == before
+
+
+def test_page_html_is_self_contained(renderer: Renderer, notebook) -> None:
+    page = renderer.page_html(notebook, FRAME)
+
+    assert page.lstrip().lower().startswith("<!doctype html>")
+    assert "<title>Sequoia Telecom — Account plan</title>" in page
+    assert "<style>" in page and "@page" in page and "counter(pages)" in page
+    assert "<script" not in page.lower()
+    assert "<link" not in page.lower()
+    assert not EXTERNAL_REF.search(page), EXTERNAL_REF.search(page)
+    assert "WARNING leak" not in page and "Out[" not in page
+
+
+def test_external_resources_in_outputs_are_stripped(renderer: Renderer) -> None:
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell(
+            "",
+            outputs=[
+                new_output(
+                    "display_data",
+                    data={
+                        "application/javascript": "alert('js')",
+                        "text/html": (
+                            "<p>kept text</p><script src='https://cdn.example.com/x.js'></script>"
+                            "<img src='https://example.com/logo.png'>"
+                            "<a href='https://crm.example.com/acc/1'>CRM record</a>"
+                            "<style>@import url('https://fonts.example.com/f.css'); p { color: red }</style>"
+                        ),
+                    },
+                )
+            ],
+        )
+    ]
+    page = document_html(renderer.body_html(nb), FRAME)
+    assert "kept text" in page and "CRM record" in page
+    assert "alert(" not in page and "<script" not in page.lower()
+    assert not EXTERNAL_REF.search(page), EXTERNAL_REF.search(page)
+
+
+def _page_texts(pdf_path: Path) -> list[str]:
+    reader = pypdf.PdfReader(str(pdf_path))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def test_write_pdf_pages_header_and_numbers(renderer: Renderer, notebook, tmp_path: Path) -> None:
+    pdf = tmp_path / "out" / "plan.pdf"
+    n = renderer.write_pdf(renderer.page_html(notebook, FRAME), pdf)
+
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+    assert not pdf.with_suffix(".pdf.tmp").exists()
+    texts = _page_texts(pdf)
+    assert n == len(texts)
+    assert n >= 2, "the '## Section' heading must start a new page"
+    assert "Title" in texts[0] and "Section" not in texts[0]
+    assert "Section" in texts[1]
+
+    for i, text in enumerate(texts, start=1):
+        flat = " ".join(text.split())
+        assert HEADER in flat, (i, flat[:200])
+        assert "Data as of 2026-09-30" in flat
+        assert f"Page {i} of {n}" in flat
+    joined = " ".join(" ".join(t.split()) for t in texts)
+    assert joined.index(f"Page 1 of {n}") < joined.index(f"Page 2 of {n}")
+    assert "WARNING leak" not in joined and "Out leak" not in joined
+
+
+def test_title_directly_followed_by_section_shares_first_page(renderer: Renderer, tmp_path: Path) -> None:
+    # A page holding only the title would look broken; later h2s still break.
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("# Title\n## First\n\nfirst text\n\n## Second\n\nsecond text")]
+    pdf = tmp_path / "t.pdf"
+    n = renderer.write_pdf(renderer.page_html(nb, FRAME), pdf)
+    texts = _page_texts(pdf)
+    assert n == 2
+    assert "First" in texts[0] and "Second" not in texts[0]
+    assert "Second" in texts[1]
+
+
+def test_write_pdf_keeps_weasyprint_quiet(renderer: Renderer, notebook, tmp_path: Path, capfd) -> None:
+    html = document_html(renderer.body_html(notebook), FRAME, extra_css="p { frobnicate: 3 }")
+    renderer.write_pdf(html, tmp_path / "q.pdf")
+    captured = capfd.readouterr()
+    assert "frobnicate" not in captured.err + captured.out
+    assert any("frobnicate" in m for m in renderer.last_pdf_messages)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"page_size": "A5"}, {"primary_color": "red; } body { display: none"}, {"accent_color": "url(x)"}],
+)
+def test_page_frame_rejects_bad_values(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        PageFrame(title="t", running_header="h", footer_note="f", **kwargs)
+
+
+def test_letter_page_size(renderer: Renderer, tmp_path: Path) -> None:
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("# Letter")]
+    frame = PageFrame(title="t", running_header="h", footer_note="f", page_size="Letter")
+    pdf = tmp_path / "letter.pdf"
+    assert renderer.write_pdf(renderer.page_html(nb, frame), pdf) == 1
+    box = pypdf.PdfReader(str(pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)

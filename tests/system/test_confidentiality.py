@@ -1,0 +1,159 @@
+"""No account's pack names another account, or shows a portfolio-wide figure; internal packs say so.
+
+One real build of the sample company's accounts (papermill, nbconvert, WeasyPrint), then every
+account pack's PDF text, HTML and executed notebook outputs are searched for every other
+account's name and id. A subsidiary ("Sequoia Telecom Nordic") contains its parent's name
+("Sequoia Telecom"), so a pack's own name is blanked out before looking for names it contains,
+while names that contain the pack's own name are looked for in the untouched text.
+
+Every one of the 150 sample accounts is built and checked (7.5 minutes on a 2-core machine before
+notebooks in one kernel shared their portfolio-wide figures). ``KAM_CONFIDENTIALITY_SUBSET=1`` builds
+only 30 for a quick local run: all four parent/subsidiary pairs, the key accounts and the accounts
+with gaps (no stakeholders, no targets, little history).
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kamreports.cli import main
+from kamreports.data import sample_dataset
+from tests.conftest import pdf_pages
+
+ACCOUNTS = sample_dataset().accounts
+NAMES: dict[str, str] = dict(zip(ACCOUNTS["account_id"], ACCOUNTS["name"]))
+PAIRS = {child: parent for child, parent in zip(ACCOUNTS["account_id"], ACCOUNTS["parent_id"])
+         if isinstance(parent, str)}
+
+SUBSET = sorted({*PAIRS, *PAIRS.values(),
+                 "ACC-0002", "ACC-0003", "ACC-0005", "ACC-0006", "ACC-0007", "ACC-0008",   # key accounts
+                 "ACC-0009", "ACC-0019", "ACC-0037",                                       # no targets
+                 "ACC-0015", "ACC-0018", "ACC-0020", "ACC-0022",                           # no stakeholders
+                 "ACC-0064", "ACC-0068", "ACC-0096",                                       # little history
+                 "ACC-0050", "ACC-0100", "ACC-0117", "ACC-0121", "ACC-0146", "ACC-0133"})  # Acme x3, small ones
+BUILT = SUBSET if os.environ.get("KAM_CONFIDENTIALITY_SUBSET") else sorted(NAMES)
+
+# Sections and phrases that only the portfolio review may show.
+PORTFOLIO_ONLY = ("Key accounts against the rest", "Revenue concentration", "Portfolio review", "KAM portfolio matrix",
+                  "Programme ROI", "Account profitability", "KAM coverage and load", "ABC classes", "Top 20% share")
+ACCOUNT_ID = re.compile(r"ACC-\d{4}")
+
+
+def notebook_output_text(path: Path) -> str:
+    """Every output's text/plain, text/html and stream text; no cell source (the injected
+    parameters cell names the account id, which is not shown to anyone)."""
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                parts.append(out["text"])
+            for mime in ("text/plain", "text/html", "text/markdown"):
+                if mime in out.get("data", {}):
+                    parts.append(out["data"][mime])
+    return "\n".join(parts)
+
+
+def visible(text: str) -> str:
+    return " ".join(html.unescape(text).split())
+
+
+def names_of_others_in(text: str, account: str) -> list[str]:
+    own = NAMES[account]
+    blanked = text.replace(own, "\x00")
+    found = []
+    for other, name in NAMES.items():
+        if other == account:
+            continue
+        # a name containing ours (our subsidiary) is looked for as it is; others with ours blanked,
+        # so our name "Sequoia Telecom Nordic" does not count as our parent "Sequoia Telecom"
+        haystack = text if own in name else blanked
+        if name in haystack:
+            found.append(f"{other} {name}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("confidential")
+    code = main(["build", "--accounts", ",".join(BUILT), "--output", str(out), "--no-book", "--workers", "2",
+                 "--quiet"])
+    assert code == 0
+    folder = next(p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}Q[1-4]", p.name))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return folder, {p["key"]: p for p in manifest["packs"]}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    """A small build with the book: a parent and its subsidiary."""
+    out = tmp_path_factory.mktemp("book")
+    child, parent = next(iter(PAIRS.items()))
+    assert main(["build", "--accounts", f"{parent},{child}", "--output", str(out), "--workers", "2", "--quiet"]) == 0
+    return next(out.glob("*/qbr_pack_*.pdf"))
+
+
+def test_the_subset_covers_every_parent_and_subsidiary():
+    assert len(PAIRS) == 4
+    assert all(c in BUILT and p in BUILT for c, p in PAIRS.items())
+    assert any(NAMES[p] in NAMES[c] for c, p in PAIRS.items())  # the case the search must handle
+
+
+def test_the_search_tells_parent_from_subsidiary():
+    child, parent = next((c, p) for c, p in PAIRS.items() if NAMES[p] in NAMES[c])
+    assert names_of_others_in(f"{NAMES[child]} grew", child) == []
+    assert names_of_others_in(f"{NAMES[parent]} grew", parent) == []
+    assert names_of_others_in(f"{NAMES[child]} and {NAMES[parent]} grew", child) == [f"{parent} {NAMES[parent]}"]
+    assert names_of_others_in(f"{NAMES[parent]}, like {NAMES[child]}", parent) == [f"{child} {NAMES[child]}"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account", BUILT)
+def test_an_account_pack_names_no_other_account_and_no_portfolio_figure(built, account):
+    folder, packs = built
+    pack = packs[account]
+    assert pack["status"] == "built", pack.get("error")
+    base = folder / pack["folder"]
+    pages = pdf_pages(base / "account_plan.pdf")
+    sources = {"pdf": " ".join(pages),
+               "html": visible((base / "account_plan.html").read_text(encoding="utf-8")),
+               "ipynb": visible(notebook_output_text(base / "account_plan.ipynb"))}
+    for kind, text in sources.items():
+        assert NAMES[account] in text, (kind, "own name missing: the search would prove nothing")
+        others = names_of_others_in(text, account)
+        assert not others, f"{account} {kind} names other accounts: {others}"
+        ids = set(ACCOUNT_ID.findall(text)) - {account}
+        assert not ids, f"{account} {kind} shows other account ids: {sorted(ids)}"
+        for phrase in PORTFOLIO_ONLY:
+            assert phrase not in text, f"{account} {kind} shows the portfolio's {phrase!r}"
+    for number, page in enumerate(pages, start=1):
+        assert f"{NAMES[account]} · {folder.name} · Confidential" in page, (account, number)
+
+
+@pytest.mark.slow
+def test_the_portfolio_pack_is_marked_internal_on_every_page(built):
+    folder, packs = built
+    pages = pdf_pages(folder / packs["portfolio"]["folder"] / "portfolio_review.pdf")
+    quarter = folder.name
+    assert pages
+    for number, page in enumerate(pages, start=1):
+        assert f"Portfolio review · {quarter} · Internal" in page, number
+    html_text = (folder / packs["portfolio"]["folder"] / "portfolio_review.html").read_text(encoding="utf-8")
+    assert f"Portfolio review · {quarter} · Internal" in html_text
+
+
+@pytest.mark.slow
+def test_the_book_is_marked_internal_on_every_page(book):
+    pages = pdf_pages(book)
+    quarter = book.parent.name
+    assert len(pages) > 5
+    for number, page in enumerate(pages, start=1):
+        assert f"· {quarter} · Internal" in page, number
