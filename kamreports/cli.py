@@ -64,7 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data", type=Path)
     v.add_argument("--config", type=Path)
 
-    s = sub.add_parser("sample", help="write the sample company's tables as CSV")
+    pl = sub.add_parser("plan", help="account plans: `plan new ACC-0001` drafts one from the data")
+    plan_sub = pl.add_subparsers(dest="plan_command", required=True)
+    new = plan_sub.add_parser("new", help="write a first plan file for an account, pre-filled from the data "
+                                          "(never overwrites one)")
+    new.add_argument("account_id")
+    new.add_argument("--data", type=Path)
+    new.add_argument("--config", type=Path)
+    new.add_argument("--quarter", type=_quarter)
+
+    s = sub.add_parser("sample", help="write the sample company's tables as CSV, and its plans in OUT/plans")
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--accounts", type=int, default=150)
@@ -161,10 +170,39 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .data import SampleSpec, sample_dataset, write_folder
+    import yaml
 
-    folder = write_folder(sample_dataset(SampleSpec(seed=args.seed, accounts=args.accounts)), args.out)
-    print(f"sample company written to {folder}")
+    from .config import Settings
+    from .data import SampleSpec, sample_dataset, write_folder
+    from .data.sample_plans import sample_plans
+    from .model import build_portfolio
+
+    spec = SampleSpec(seed=args.seed, accounts=args.accounts)
+    dataset = sample_dataset(spec)
+    folder = write_folder(dataset, args.out)
+    portfolio = build_portfolio(dataset, Settings())
+    plans = sample_plans(dataset, list(portfolio.key_accounts.index), portfolio.quarter, spec.seed)
+    (folder / "plans").mkdir(exist_ok=True)
+    for account_id, plan in plans.items():
+        (folder / "plans" / f"{account_id}.yaml").write_text(
+            yaml.safe_dump(plan, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    print(f"sample company written to {folder}, with the plans of its {len(plans)} key accounts in "
+          f"{folder / 'plans'}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .inputs import load_inputs
+    from .plan_drafts import write_draft
+
+    checked = load_inputs(args.config, args.data, args.quarter, [args.account_id])
+    portfolio = checked.portfolio
+    assert portfolio is not None and checked.settings is not None   # load_inputs raised otherwise
+    path = write_draft(portfolio, checked.accounts[0], checked.settings.accounts_path)
+    print(f"plan drafted: {path}\n  fill in every TODO, then run kamreports validate")
+    if portfolio.uses_sample_plans:
+        print("  note: the sample company shows its own generated plans; set accounts_dir in a settings file "
+              "to use this folder instead")
     return 0
 
 
@@ -176,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "quiet", False):
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.WARNING)
-    handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample}
+    handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample, "plan": _cmd_plan}
     file_handler = None
     if args.command == "build":
         file_handler = _log_to_file(args.log_dir or args.output / "logs")

@@ -292,6 +292,17 @@ class Roi:
 
 
 @dataclass(frozen=True)
+class Plans:
+    """Account plans: when a plan is stale, and how far along its path a measured goal must be."""
+
+    stale_after_days: int = setting(120, low=1)     # a plan not reviewed for longer than this is stale
+    on_track: float = setting(1.0, low=0, high=2, low_open=True)   # a measured goal at this share of its path or more
+    at_risk: float = setting(0.8, low=0, high=2)     # at risk from this share; off track below
+
+    ORDER: ClassVar = (("goal thresholds", "at_risk <= on_track"),)
+
+
+@dataclass(frozen=True)
 class DataSource:
     """Where the data is, when it is not a plain folder of canonical CSV (see docs/data_profiles.md)."""
 
@@ -316,6 +327,7 @@ class Settings:
     sensitivity: Sensitivity = field(default_factory=Sensitivity)
     stages: Stages = field(default_factory=Stages)
     roi: Roi = field(default_factory=Roi)
+    plans: Plans = field(default_factory=Plans)
     data: str | DataSource | None = None   # folder of CSV, or a mapping (kind, path, url, tables); empty = sample
     profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import Settings, read_settings
 from .data import Dataset, load_for_build
-from .data.plans import PlanInputs, load_plan, plan_files, validate_plan_files
+from .data.plans import PlanInputs, plan_files, validate_plan_files
 from .data.sources import SourceRef
 from .errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
 from .model import Portfolio, build_portfolio
@@ -128,7 +128,8 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
     if portfolio is not None:
         checked.accounts = _requested_accounts(portfolio, accounts, checked) if accounts \
             else list(portfolio.key_accounts.index)
-    if all_plans:
+    sample_plans = portfolio is not None and portfolio.uses_sample_plans
+    if all_plans and not sample_plans:
         checked.add("plans", validate_plan_files(settings.accounts_path))
         if dataset is not None:
             known = set(dataset.accounts["account_id"].dropna())
@@ -136,10 +137,10 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
                 if path.stem not in known:
                     checked.warnings.append(f"{path}: no account {path.stem!r} in the data, so this plan is "
                                             "never shown (the file name must be the account id)")
-    else:
+    if portfolio is not None and (sample_plans or not all_plans):
         for account_id in checked.accounts:
             try:
-                checked.plans[account_id] = load_plan(settings.accounts_path, account_id)
+                checked.plans[account_id] = portfolio.plan(account_id)
             except ConfigError as exc:
                 checked.add("plans", exc.problems)
     return checked

@@ -6,6 +6,7 @@ notebooks and the build call :func:`open_portfolio`, which also loads.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,11 @@ import pandas as pd
 from . import formatting
 from .analytics import account as acct
 from .analytics.contract import check_summary
+from .analytics.deals import deal_summary
+from .analytics.groups import group_roots
 from .analytics.growth import forecast_path, year_forecast
 from .analytics.health import account_health
-from .analytics.metrics import account_summary, quarterly_revenue
+from .analytics.metrics import account_profitability, account_summary, quarterly_revenue
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
 from .analytics.relationship import relationship_stages
 from .analytics.selection import (
@@ -35,10 +38,13 @@ from .analytics.selection import (
 from .analytics.whitespace import cross_sell, last_bought, peer_groups, whitespace_estimates, whitespace_matrix
 from .config import Settings, load_settings
 from .data import Dataset, data_fingerprint, load_data
-from .data.plans import PlanInputs, load_plan
+from .data.plans import PlanInputs, load_plan, parse_plan, plan_path, safe_plan_name
+from .data.sample_plans import sample_plans
 from .errors import ConfigError, Problem
 from .files import path_fingerprint
 from .periods import code_labels, date_codes, latest_complete_quarter, parse_quarter, shift_quarter
+
+SAMPLE_PLAN_SOURCE = "sample plan for"
 
 
 @dataclass
@@ -171,7 +177,7 @@ class Portfolio:
         revenue_to_date = self.dataset.revenue[self.dataset.revenue["date"] <= parse_quarter(self.quarter).end_time]
         derived = acct.derive_swot(row, acct.products_bought(revenue_to_date, account_id), names, risks,
                                    self.money)
-        plan = load_plan(self.settings.accounts_path, account_id)
+        plan = self.plan(account_id)
         return AccountView(
             account_id=account_id, name=str(row["name"]), owner=str(row["owner"]) if pd.notna(row["owner"]) else "–",
             quarter=self.quarter, figures=row,
@@ -179,6 +185,31 @@ class Portfolio:
             stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
             formats=self.formats, cross_sell=self._account_cross_sell(account_id),
             forecast_path=self._forecast_path(account_id))
+
+    @property
+    def uses_sample_plans(self) -> bool:
+        """The sample company's own plans serve the sample company, unless the settings name a plans folder."""
+        return self.dataset.source == "sample" and self.settings.accounts_dir is None
+
+    def _sample_plans(self) -> dict[str, dict]:
+        return self._cached("sample_plans", lambda: sample_plans(self.dataset, list(self.key_accounts.index),
+                                                                 self.quarter))
+
+    def plan(self, account_id: str) -> PlanInputs:
+        """The account's plan: its plan file, or for the sample company its generated plan; an account
+        without one gets an empty plan whose ``source`` is None."""
+        if self.uses_sample_plans:
+            raw = self._sample_plans().get(account_id)
+            return parse_plan(raw, f"{SAMPLE_PLAN_SOURCE} {account_id}", account_id) if raw else PlanInputs(source=None)
+        return load_plan(self.settings.accounts_path, account_id)
+
+    def plan_fingerprint(self, account_id: str) -> str:
+        """What identifies the plan's content, for incremental builds."""
+        if self.uses_sample_plans:
+            raw = self._sample_plans().get(account_id)
+            return json.dumps(raw, sort_keys=True, default=str) if raw else "none"
+        path = plan_path(self.settings.accounts_path, account_id)
+        return path.read_bytes().hex() if safe_plan_name(account_id) and path.is_file() else "none"
 
     def _account_id(self, wanted: str) -> str:
         if wanted in self.summary.index:
@@ -239,6 +270,9 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     stages = relationship_stages(summary, dataset.stakeholders, settings.stages)
     summary = summary.join(stages[["stage", "points", "guidance"]].rename(
         columns={"stage": "relationship_stage", "points": "stage_points", "guidance": "stage_guidance"}))
+    summary = summary.join(account_profitability(summary))
+    summary = summary.join(deal_summary(dataset.opportunities, quarter, summary.index))
+    summary["group_id"] = group_roots(dataset.accounts).reindex(summary.index)
     check_summary(summary, sel.criteria)
     return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
                      summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),

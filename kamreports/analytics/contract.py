@@ -39,6 +39,8 @@ class SummaryColumn:
 _SUMMARY = "analytics.metrics.account_summary"
 _FORECAST = "analytics.growth.year_forecast"
 _HEALTH = "analytics.health.account_health"
+_PROFIT = "analytics.metrics.account_profitability"
+_DEALS = "analytics.deals.deal_summary"
 
 SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("name", "text", "", "the account's name", _SUMMARY),
@@ -131,6 +133,26 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
                   "analytics.relationship.relationship_stages"),
     SummaryColumn("stage_guidance", "text", "", "what to do at this stage with this potential",
                   "analytics.relationship.relationship_stages"),
+    SummaryColumn("profit_t4q", "number", "currency", "T4Q gross profit - cost to serve (empty without cost of "
+                  "goods)", _PROFIT),
+    SummaryColumn("profit_rank", "count", "rank", "1 = the most profitable account after cost to serve", _PROFIT),
+    SummaryColumn("profit_rank_of", "count", "accounts", "how many accounts have a profit figure to rank", _PROFIT),
+    SummaryColumn("won_deals", "count", "deals", "opportunities won with a close date in the last four quarters",
+                  _DEALS),
+    SummaryColumn("lost_deals", "count", "deals", "opportunities lost with a close date in the last four quarters",
+                  _DEALS),
+    SummaryColumn("won_value", "number", "currency", "amount of the deals won in the last four quarters", _DEALS),
+    SummaryColumn("lost_value", "number", "currency", "amount of the deals lost in the last four quarters", _DEALS),
+    SummaryColumn("win_rate", "number", "ratio", "won ÷ (won + lost), by count, last four quarters (empty without "
+                  "decided deals)", _DEALS),
+    SummaryColumn("win_rate_value", "number", "ratio", "won ÷ (won + lost), by value, last four quarters", _DEALS),
+    SummaryColumn("open_deals", "count", "deals", "open opportunities", _DEALS),
+    SummaryColumn("open_value", "number", "currency", "amount of the open opportunities", _DEALS),
+    SummaryColumn("weighted_pipeline", "number", "currency", "open amount × probability (deals without a "
+                  "probability add nothing)", _DEALS),
+    SummaryColumn("unweighted_deals", "count", "deals", "open deals without a probability", _DEALS),
+    SummaryColumn("group_id", "text", "", "the top-level account of the account's group (itself when it has no "
+                  "parent)", "analytics.groups.group_roots"),
 )
 
 #: accounts.csv: (column in the file, summary column or None for the index/quarter, meaning in the README)
@@ -144,6 +166,10 @@ ACCOUNTS_CSV: tuple[tuple[str, str | None], ...] = (
     ("attractiveness", "attractiveness"), ("relationship_strength", "strength"), ("quadrant", "quadrant"),
     ("relationship_stage", "relationship_stage"), ("health_score", "health_score"), ("health_band", "health_band"),
     ("fy_forecast", "fy_forecast"), ("fy_annual_target", "fy_annual_target"), ("fy_verdict", "fy_verdict"),
+    ("gross_profit", "gross_margin_t4q"), ("cost_to_serve", "kam_cost_t4q"), ("profit", "profit_t4q"),
+    ("profit_rank", "profit_rank"), ("win_rate", "win_rate"), ("win_rate_value", "win_rate_value"),
+    ("weighted_pipeline", "weighted_pipeline"), ("score_<criterion>", "score_<criterion>"),
+    ("unscored_criteria", "unscored"),
 )
 _NOT_IN_SUMMARY = {"account_id": ("text", "", "the account's id, from the accounts table"),
                    "quarter": ("text", "", "the reporting quarter")}
@@ -201,6 +227,17 @@ def column(name: str) -> SummaryColumn:
         if declared.name == name:
             return declared
     raise KeyError(name)
+
+
+def accounts_csv_columns(criteria: Iterable[str]) -> list[tuple[str, str | None]]:
+    """accounts.csv's (column, summary column) pairs for these selection criteria, in the file's order."""
+    out: list[tuple[str, str | None]] = []
+    for name, source in ACCOUNTS_CSV:
+        if name == "score_<criterion>":
+            out += [(f"score_{c}", f"score_{c}") for c in criteria]
+        else:
+            out.append((name, source))
+    return out
 
 
 def accounts_csv_markdown() -> str:

@@ -165,3 +165,16 @@ def account_summary(dataset: Dataset, quarter: str, quarterly: pd.DataFrame | No
             out[col] = accounts[col].reindex(out.index).astype("float64")
     out.index.name = "account_id"
     return out
+
+
+def account_profitability(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per account over the last four quarters: profit after cost to serve and its rank.
+
+    profit_t4q = gross margin (revenue - cost of goods) - KAM cost to serve; NaN without cost-of-goods
+    data, never a guess. profit_rank: 1 = the most profitable of the accounts with a profit figure
+    (ties share the best rank); profit_rank_of: how many accounts were ranked.
+    """
+    profit = (summary["gross_margin_t4q"] - summary["kam_cost_t4q"]).astype("float64")
+    rank = profit.rank(method="min", ascending=False)
+    return pd.DataFrame({"profit_t4q": profit, "profit_rank": rank.astype("Int64"),
+                         "profit_rank_of": int(profit.notna().sum())}, index=summary.index)

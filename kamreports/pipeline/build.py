@@ -159,7 +159,6 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
     settings_hash = hash_bytes(json.dumps(settings_dict(portfolio.settings), sort_keys=True, default=str))
     per_account = _per_account_hashes(portfolio.dataset)
     figures = pd.util.hash_pandas_object(portfolio.summary, index=True)
-    plans = portfolio.settings.accounts_path
     out: dict[str, dict[str, str]] = {}
     for job in jobs:
         notebook = Path(job.notebook)
@@ -168,8 +167,8 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
         if job.kind == "account":
             parts["data"] = hash_bytes(*(f"{t}:{h.get(job.key, 0)}" for t, h in sorted(per_account.items())))
             parts["figures"] = hash_bytes(str(figures.get(job.key)))
-            plan = plans / f"{job.key}.yaml"
-            parts["plan"] = hash_bytes(plan.read_bytes()) if plan.is_file() else "none"
+            parts["plan"] = hash_bytes(portfolio.plan_fingerprint(job.key))
+            parts["as_of"] = quarter_end(portfolio.quarter).isoformat()   # overdue actions and stale plans
         else:
             parts["portfolio"] = digest[:16]
         out[job.key] = parts

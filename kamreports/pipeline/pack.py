@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from ..analytics.contract import ACCOUNTS_CSV
+from ..analytics.contract import accounts_csv_columns
 from ..config import Settings, settings_dict
 from ..files import write_atomic
 from ..model import Portfolio
@@ -322,7 +322,8 @@ def accounts_table(portfolio: Portfolio) -> pd.DataFrame:
 
     s = portfolio.summary
     values = {"account_id": s.index, "quarter": portfolio.quarter}
-    out = pd.DataFrame({name: values[name] if source is None else s[source] for name, source in ACCOUNTS_CSV},
+    columns = accounts_csv_columns(portfolio.settings.selection.criteria)
+    out = pd.DataFrame({name: values[name] if source is None else s[source] for name, source in columns},
                        index=s.index)
     return out.sort_values("revenue_t4q", ascending=False, kind="mergesort")
 

@@ -122,5 +122,6 @@ def change_reason(previous: dict[str, str] | None, current: dict[str, str], stat
         return None
     labels = {"data": "its data changed", "figures": "its figures changed", "plan": "its plan file changed",
               "notebook": "the notebook changed", "settings": "settings changed", "code": "kamreports changed",
-              "frame": "page layout changed", "portfolio": "portfolio data changed"}
+              "frame": "page layout changed", "portfolio": "portfolio data changed",
+              "as_of": "the as-of date changed"}
     return ", ".join(labels.get(k, f"{k} changed") for k in changed)

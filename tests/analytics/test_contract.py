@@ -10,6 +10,7 @@ from kamreports.analytics.contract import (
     ACCOUNTS_CSV,
     SUMMARY_COLUMNS,
     SummaryContractError,
+    accounts_csv_columns,
     accounts_csv_markdown,
     check_summary,
     expected_columns,
@@ -59,7 +60,8 @@ def test_every_declared_column_says_what_it_is():
 
 def test_accounts_csv_has_the_declared_columns_in_order(portfolio):
     table = accounts_table(portfolio)
-    assert list(table.columns) == [name for name, _ in ACCOUNTS_CSV]
+    assert list(table.columns) == [name for name, _ in accounts_csv_columns(portfolio.settings.selection.criteria)]
+    assert "score_revenue_volume" in table.columns and "score_<criterion>" not in table.columns
     assert (table["quarter"] == portfolio.quarter).all() and table["account_id"].is_unique
     assert table["revenue_t4q"].is_monotonic_decreasing
     row = table.iloc[0]
@@ -75,6 +77,6 @@ def test_readme_accounts_csv_table_is_the_contract():
 
 def test_markdown_lists_each_exported_column_once():
     lines = accounts_csv_markdown().splitlines()[2:]
-    assert [re.match(r"\| `([a-z_0-9]+)`", line).group(1) for line in lines] == [n for n, _ in ACCOUNTS_CSV]
+    assert [re.match(r"\| `([a-z_0-9<>]+)`", line).group(1) for line in lines] == [n for n, _ in ACCOUNTS_CSV]
     assert "| `relationship_strength` | 0-10 |" in accounts_csv_markdown()
     assert pd.Series([n for n, _ in ACCOUNTS_CSV]).is_unique

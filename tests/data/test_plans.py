@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import yaml
 
-from kamreports.data.plans import load_plan, parse_plan
+from kamreports.data.plans import parse_plan
 from kamreports.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES, ROOT
 
 START = dt.date(2026, 1, 1)
 D = dt.date
 
 
 def test_the_format_1_worked_example_still_loads_unchanged():
-    plan = load_plan(ROOT / "params" / "accounts", "ACC-0002")
+    text = (FIXTURES / "plans" / "format1_ACC-0002.yaml").read_text(encoding="utf-8")
+    plan = parse_plan(yaml.safe_load(text), "format1_ACC-0002.yaml", "ACC-0002")
     assert plan.format == 1 and len(plan.goals) == 3 and len(plan.actions) == 3
     assert plan.goals[0].due == D(2026, 12, 15) and plan.actions[0].status == "done"
 
@@ -67,3 +69,13 @@ def test_a_full_format_2_plan_reads_every_section():
     assert plan.sponsor().name == "Ana" and plan.team[0].covers == ("Grace Young",)
     assert plan.governance.meetings[0].decisions[0].decision == "Pilot" and plan.governance.meetings[0].kind == "QBR"
     assert plan.risks[0].open and plan.asks[0].by == D(2026, 11, 30) and plan.start == START
+
+
+def test_the_documented_example_loads_fills_every_section_and_matches_the_guide():
+    example = (ROOT / "docs" / "examples" / "ACC-0002.yaml").read_text(encoding="utf-8")
+    assert example.rstrip("\n") in (ROOT / "docs" / "account_plans.md").read_text(encoding="utf-8")
+    plan = parse_plan(yaml.safe_load(example), "docs/examples/ACC-0002.yaml", "ACC-0002")
+    assert plan.format == 2 and plan.business.filled and all(
+        getattr(plan, section) for section in ("competitors", "value_plan", "value_delivered", "team", "goals",
+                                               "actions", "risks", "asks", "swot"))
+    assert plan.governance.meetings and plan.sponsor() is not None
