@@ -6,6 +6,7 @@ notebooks and the build call :func:`open_portfolio`, which also loads.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,11 +18,12 @@ import pandas as pd
 from . import formatting
 from .analytics import account as acct
 from .analytics.contract import check_summary
-from .analytics.deals import deal_summary
-from .analytics.groups import group_roots
+from .analytics.deals import account_deals, deal_summary, pipeline_by_stage
+from .analytics.groups import group_members, group_roots
 from .analytics.growth import forecast_path, year_forecast
 from .analytics.health import account_health
 from .analytics.metrics import account_profitability, account_summary, quarterly_revenue
+from .analytics.plan_progress import action_flags, goal_statuses, plan_staleness
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
 from .analytics.relationship import relationship_stages
 from .analytics.selection import (
@@ -42,7 +44,7 @@ from .data.plans import PlanInputs, load_plan, parse_plan, plan_path, safe_plan_
 from .data.sample_plans import sample_plans
 from .errors import ConfigError, Problem
 from .files import path_fingerprint
-from .periods import code_labels, date_codes, latest_complete_quarter, parse_quarter, shift_quarter
+from .periods import code_labels, date_codes, latest_complete_quarter, parse_quarter, quarter_end, shift_quarter
 
 SAMPLE_PLAN_SOURCE = "sample plan for"
 
@@ -64,6 +66,15 @@ class AccountView:
     formats: formatting.NumberFormat = field(default_factory=formatting.NumberFormat)
     cross_sell: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecast_path: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: dt.date | None = None                       # the data's as-of date: the quarter's last day
+    goals: pd.DataFrame = field(default_factory=pd.DataFrame)      # analytics.plan_progress.goal_statuses
+    actions: pd.DataFrame = field(default_factory=pd.DataFrame)    # analytics.plan_progress.action_flags
+    stale: tuple[bool, int | None] = (False, None)     # analytics.plan_progress.plan_staleness
+    stale_after_days: int = 120
+    deals: pd.DataFrame = field(default_factory=pd.DataFrame)      # won and lost in the last four quarters
+    pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)   # open deals by pipeline stage
+    group: pd.DataFrame = field(default_factory=pd.DataFrame)      # its group's members; empty when none
+    criteria: dict[str, float] = field(default_factory=dict)       # the selection criteria and their weights
 
     @property
     def currency(self) -> str:
@@ -178,13 +189,21 @@ class Portfolio:
         derived = acct.derive_swot(row, acct.products_bought(revenue_to_date, account_id), names, risks,
                                    self.money)
         plan = self.plan(account_id)
+        as_of = quarter_end(self.quarter)
+        plans = self.settings.plans
         return AccountView(
             account_id=account_id, name=str(row["name"]), owner=str(row["owner"]) if pd.notna(row["owner"]) else "–",
             quarter=self.quarter, figures=row,
             growth=acct.growth_vs_target(self.quarterly, self.dataset.targets, account_id, self.quarter),
             stakeholders=stake_map, risks=risks, swot=acct.merge_swot(derived, plan.swot), plan=plan,
             formats=self.formats, cross_sell=self._account_cross_sell(account_id),
-            forecast_path=self._forecast_path(account_id))
+            forecast_path=self._forecast_path(account_id), as_of=as_of,
+            goals=goal_statuses(plan, as_of, plans.on_track, plans.at_risk), actions=action_flags(plan, as_of),
+            stale=plan_staleness(plan, as_of, plans.stale_after_days), stale_after_days=plans.stale_after_days,
+            deals=account_deals(self.dataset.opportunities, account_id, self.quarter),
+            pipeline=pipeline_by_stage(self.dataset.opportunities, account_id),
+            group=group_members(self.dataset.accounts, self.summary, account_id),
+            criteria=dict(self.settings.selection.criteria))
 
     @property
     def uses_sample_plans(self) -> bool:

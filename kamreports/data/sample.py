@@ -200,6 +200,9 @@ def generate_sample(spec: SampleSpec | None = None) -> dict[str, pd.DataFrame]:
                           else (1.0 if stage == "won" else 0.0)))
     opportunities = pd.DataFrame(orows, columns=["opportunity_id", "account_id", "product_id", "stage", "amount",
                                                  "created_date", "close_date", "probability"])
+    # where an open deal stands, from its probability (no random draw: the other tables stay as they were)
+    stages = pd.cut(opportunities["probability"], [0, 0.3, 0.6, 1.0], labels=["Qualify", "Propose", "Negotiate"])
+    opportunities["pipeline_stage"] = stages.astype("object").where(opportunities["stage"] == "open", None)
 
     # --- stakeholders: 3-12 for key accounts, a few (or none) for the rest ----------------
     silent = set(rng.choice(np.flatnonzero(keyish), size=min(2, int(keyish.sum())), replace=False))

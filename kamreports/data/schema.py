@@ -120,6 +120,9 @@ OPPORTUNITIES = Table(
         Column("created_date", "date", nullable=True),
         Column("close_date", "date", nullable=True),
         Column("probability", "number", required=False, nullable=True, minimum=0, maximum=1),
+        Column("pipeline_stage", "text", required=False, nullable=True,
+               description="Where an open deal stands in the sales process (Qualify, Propose ...), as the CRM "
+                           "names it; open deals are grouped by it."),
     ),
     key=("opportunity_id",),
     optional=True,

@@ -13,16 +13,12 @@ from .account import (
     account_kpis,
     account_summary,
     account_title,
-    actions_table,
     cross_sell_table,
     forecast_note,
-    goals_table,
     growth_table,
     health_breakdown_table,
     health_gaps,
     health_heading,
-    not_planned_notice,
-    plan_tables,
     relationship_notes,
     stakeholder_table,
     swot_note,
@@ -39,6 +35,14 @@ from .html import (
     swot_grid,
     table,
     use_pack_styles,
+)
+from .plan import (
+    customer_section,
+    deals_and_economics_section,
+    plan_missing_notice,
+    risks_and_governance_section,
+    team_section,
+    value_and_goals_section,
 )
 from .portfolio import (
     abc_class_table,
@@ -76,9 +80,11 @@ __all__ = [
     "Formatter", "bullet_list", "callout", "figure_html", "heading", "kpi_strip", "paragraph", "show", "swot_grid",
     "table", "use_pack_styles",
     # the account plan
-    "account_kpis", "account_summary", "account_title", "actions_table", "cross_sell_table", "forecast_note",
-    "goals_table", "growth_table", "health_breakdown_table", "health_gaps", "health_heading", "not_planned_notice",
-    "plan_tables", "relationship_notes", "stakeholder_table", "swot_note",
+    "account_kpis", "account_summary", "account_title", "cross_sell_table", "forecast_note", "growth_table",
+    "health_breakdown_table", "health_gaps", "health_heading", "relationship_notes", "stakeholder_table", "swot_note",
+    # the account plan's team sections
+    "customer_section", "deals_and_economics_section", "plan_missing_notice", "risks_and_governance_section",
+    "team_section", "value_and_goals_section",
     # the portfolio review
     "abc_class_table", "data_quality_section", "health_kpis", "health_ranking_table", "key_accounts_table",
     "opportunities_table", "overrides_section", "portfolio_kpis", "portfolio_summary", "portfolio_title",

@@ -32,8 +32,6 @@ STAKEHOLDER_COLUMNS = {"name": "Name", "title": "Title", "role_label": "Role", "
                        "sentiment_label": "Sentiment", "last_contact": "Last contact",
                        "days_since_contact": "Days since"}
 CROSS_SELL_COLUMNS = {"product": "Product", "estimate": "Estimated a year", "reason": "How it is estimated"}
-GOAL_COLUMNS = ["horizon", "goal", "owner", "due"]
-ACTION_COLUMNS = ["action", "owner", "due", "status"]
 
 
 def account_title(account: AccountView) -> HTML:
@@ -136,29 +134,3 @@ def health_gaps(account: AccountView) -> HTML | None:
     """Which components could not be scored for lack of data; None when all were."""
     missing = account.figures["health_missing"]
     return paragraph(f"Not scored for lack of data: {missing}.", "muted") if missing else None
-
-
-def not_planned_notice(account: AccountView) -> HTML:
-    """Says that goals and actions are missing and where the team adds them."""
-    return callout(f"Goals and actions for {account.name} have not been planned yet. "
-                   f"Add them in params/accounts/{account.account_id}.yaml.", "Not yet planned.")
-
-
-def goals_table(goals: list[dict[str, str]]) -> HTML:
-    """The team's goals (``PlanInputs.goals``): horizon, goal, owner, due date."""
-    return table(pd.DataFrame(goals)[GOAL_COLUMNS].rename(columns=str.capitalize))
-
-
-def actions_table(actions: list[dict[str, str]]) -> HTML:
-    """The team's actions (``PlanInputs.actions``): action, owner, due date, status."""
-    return table(pd.DataFrame(actions)[ACTION_COLUMNS].rename(columns=str.capitalize))
-
-
-def plan_tables(plan: PlanInputs) -> list[HTML]:
-    """The goals and the actions, each under its heading; a part the team left empty is left out."""
-    parts: list[HTML] = []
-    if plan.goals:
-        parts += [heading("Goals", 3), goals_table(plan.goals)]
-    if plan.actions:
-        parts += [heading("Actions", 3), actions_table(plan.actions)]
-    return parts

@@ -7,7 +7,7 @@ look plain but tidy in JupyterLab.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 
 import pandas as pd
@@ -49,19 +49,24 @@ def kpi_strip(items: Iterable[tuple[str, str, str | None]]) -> HTML:
 
 
 def table(frame: pd.DataFrame, formats: Mapping[str, Formatter] | None = None, numeric: Iterable[str] = (),
-          caption: str | None = None, index: bool = False) -> HTML:
-    """A styled table; ``formats`` turn values into text, ``numeric`` columns align right."""
+          caption: str | None = None, index: bool = False,
+          cell_classes: Mapping[str, Sequence[str]] | None = None) -> HTML:
+    """A styled table; ``formats`` turn values into text, ``numeric`` columns align right, and
+    ``cell_classes`` gives a column's cells a class each, row by row (a status coloured by its value)."""
     formats = dict(formats or {})
+    extra = {col: list(classes) for col, classes in (cell_classes or {}).items()}
     right = set(numeric) | set(formats)
     data = frame.reset_index() if index else frame
     head = "".join(f'<th class="{"num" if c in right else ""}">{_e(c)}</th>' for c in data.columns)
     rows = []
-    for _, row in data.iterrows():
+    for position, (_, row) in enumerate(data.iterrows()):
         cells = []
         for col in data.columns:
             value = row[col]
             text = formats[col](value) if col in formats else ("–" if _isna(value) else str(value))
-            cells.append(f'<td class="{"num" if col in right else ""}">{_e(text)}</td>')
+            classes = " ".join(filter(None, ["num" if col in right else "",
+                                             extra[col][position] if col in extra else ""]))
+            cells.append(f'<td class="{_e(classes)}">{_e(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{_e(caption)}</caption>" if caption else ""
     return HTML(f'<table class="kam">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')

@@ -306,24 +306,6 @@ def test_health_heading_table_and_gaps():
     assert elements(gaps, "p") == [("muted", "Not scored for lack of data: nps, attainment.")]
 
 
-def test_goals_and_actions_tables_and_the_not_planned_notice():
-    plan = PlanInputs(goals=[{"horizon": "short", "goal": "Win <b>X</b>", "owner": "Kim", "due": "2026-12-31"}],
-                      actions=[{"action": "Call", "owner": "Bo", "due": "2026-10-01", "status": "open"},
-                               {"action": "Visit", "owner": "Kim", "due": "2026-11-01", "status": "done"}])
-    parts = kp.plan_tables(plan)
-    assert [texts(p, "h3") for p in parts[::2]] == [["Goals"], ["Actions"]]
-    assert header(parts[1]) == ["Horizon", "Goal", "Owner", "Due"]
-    assert rows(parts[1]) == [["short", "Win <b>X</b>", "Kim", "2026-12-31"]]
-    assert header(parts[3]) == ["Action", "Owner", "Due", "Status"]
-    assert rows(parts[3]) == [["Call", "Bo", "2026-10-01", "open"], ["Visit", "Kim", "2026-11-01", "done"]]
-    assert num_columns(parts[1]) == [] and num_columns(parts[3]) == []
-    only_actions = kp.plan_tables(PlanInputs(actions=plan.actions))
-    assert [texts(p, "h3") for p in only_actions[::2]] == [["Actions"]]
-    notice = kp.not_planned_notice(view(FIGURES, name="A&B"))
-    assert html_of(notice) == ('<div class="callout"><strong>Not yet planned.</strong> Goals and actions for A&amp;B '
-                               'have not been planned yet. Add them in params/accounts/ACC-9.yaml.</div>')
-
-
 # ---------------------------------------------------------------- the portfolio review
 
 SUMMARY = pd.DataFrame({"name": ["Big", "Mid", "Small", "Tiny"], "revenue_t4q": [600.0, 250.0, 100.0, 50.0],
