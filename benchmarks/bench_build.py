@@ -451,7 +451,7 @@ def floor_main(argv: list[str]) -> None:
 
     data, ids_file, out, workers, result = argv
     started = time.perf_counter()
-    from kamreports.model import open_portfolio
+    from kamreports import open_portfolio
     from kamreports.pipeline.build import plan_jobs
     from kamreports.pipeline.jobs import NOTEBOOKS_DIR
 

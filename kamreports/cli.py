@@ -1,19 +1,24 @@
 """``kamreports``: build, validate, sample. Thin wiring around the package.
 
-Exit codes: 0 every pack built; 1 some packs failed (the rest were built);
+Exit codes: 0 every pack built; 1 some packs failed (the rest were built, a failed pack keeps its
+previous PDF marked stale; when every pack failed the previous folder is kept as it was);
 2 bad input or settings, or the output cannot be written (nothing was built);
-3 another build is writing to the same output folder; 130 interrupted.
+3 another build is writing to the same output folder; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BuildBusy, KamError
+from .errors import BuildBusy, KamError, Terminated
+from .pipeline.deadline import RENDER_TIMEOUT
 
 if TYPE_CHECKING:
     from .pipeline.jobs import Job, JobResult
@@ -52,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the notebooks on this Dask distributed scheduler's workers instead of local processes "
                         "(also 'scheduler:' in the config); workers need kamreports[dask] and the same input paths")
     b.add_argument("--timeout", type=int, default=600, help="seconds a notebook cell may run (default: 600)")
+    b.add_argument("--render-timeout", type=_seconds, default=RENDER_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds rendering one pack (HTML and PDF) may take (default: {RENDER_TIMEOUT})")
     b.add_argument("--no-book", action="store_true", help="skip the combined QBR book")
     b.add_argument("--force", action="store_true", help="rebuild every pack, even those whose inputs are unchanged")
     b.add_argument("--retry-failed", action="store_true", help="rebuild only the packs that failed last time")
@@ -59,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--notebooks", type=Path, help="folder with your own account_plan/portfolio_review notebooks")
     b.add_argument("--log-dir", type=Path, help="where the build log goes (default: OUTPUT/logs)")
     b.add_argument("--quiet", action="store_true", help="no progress bar; only errors and the final line")
+    b.add_argument("--backfill", type=_count, metavar="N",
+                   help="instead of building packs, write the records of the N quarters before the reporting "
+                        "quarter (recomputed from the data; an existing record is kept unless --force)")
 
     v = sub.add_parser("validate", help="check data and settings, list every problem")
     v.add_argument("--data", type=Path)
@@ -80,10 +90,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("give at least 1 second")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 40:
+        raise argparse.ArgumentTypeError("give a number of quarters from 1 to 40")
+    return value
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    """``build --backfill N``: the records of the N quarters before the reporting quarter, no packs."""
+    from .pipeline.build import BuildOptions, backfill
+
+    options = BuildOptions(data=args.data, config=args.config, quarter=args.quarter, output=args.output,
+                           force=args.force, wait=args.wait)
+    report = backfill(options, args.backfill)
+    for quarter in report.written:
+        log.info("%s: record written to %s", quarter, report.folder / quarter / "record")
+    for quarter, why in report.skipped:
+        log.info("%s: skipped: %s", quarter, why)
+    if not args.quiet:
+        print(f"Backfill before {report.quarter}: {len(report.written)} record(s) written, {len(report.skipped)} "
+              f"skipped, in {report.seconds:.1f} s -> {report.folder}")
+        for quarter in report.written:
+            print(f"  written:  {quarter}")
+        for quarter, why in report.skipped:
+            print(f"  skipped:  {quarter}: {why}")
+    else:
+        print(f"backfill: {len(report.written)} written, {len(report.skipped)} skipped -> {report.folder}")
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .pipeline.build import BuildOptions, build
+
+    if args.backfill:
+        return _cmd_backfill(args)
 
     bar: list[tqdm] = []
 
@@ -94,7 +150,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     def on_done(job: Job, result: JobResult) -> None:
         log.debug("%s: %s in %.1f s", job.key, result.status, result.seconds)
-        if result.status != "built":
+        if result.status != "built" and not result.storage_error:   # a disk fault stops the build: said once
             log.error("%s (%s) failed: %s%s", job.name, job.key, result.error,
                       f" [{result.failed_cell}]" if result.failed_cell else "")
         bar[0].set_postfix_str(job.name[:30])
@@ -103,7 +159,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     options = BuildOptions(data=args.data, config=args.config, quarter=args.quarter, accounts=args.accounts,
                            output=args.output, workers=args.workers, timeout=args.timeout, book=not args.no_book,
                            force=args.force, retry_failed=args.retry_failed, wait=args.wait, notebooks=args.notebooks,
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler, render_timeout=args.render_timeout)
     log_file = getattr(args, "log_file", None)
     try:
         report = build(options, progress=on_done, on_plan=on_plan)
@@ -129,26 +185,96 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if report.book:
             print(f"  QBR book: {report.book}")
     for key in report.failed:
-        print(f"  FAILED:   {key}: {report.results[key].error}", file=sys.stderr)
+        stale = " (its previous pack is kept, marked stale)" if report.results[key].stale else ""
+        print(f"  FAILED:   {key}: {report.results[key].error}{stale}", file=sys.stderr)
+    if report.book_error:
+        print(f"  FAILED:   book: {report.book_error}", file=sys.stderr)
+    if report.kept_previous:
+        print(f"  every pack failed: {report.folder} is kept as it was", file=sys.stderr)
     if args.quiet:
         print(f"{report.quarter}: {built}/{len(report.results)} packs built -> {report.folder}")
     return 0 if report.ok else 1
 
 
-def _log_to_file(folder: Path) -> logging.Handler | None:
-    """Every build also logs to a file of its own, for unattended runs."""
+class _Masked(logging.Filter):
+    """Every line logged, on the console and in the log file, with database passwords masked: a
+    message quoting a driver's error or a URL can never show one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .urls import mask_url
+
+        message = record.getMessage()
+        masked = mask_url(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+class _BuildLog(logging.FileHandler):
+    """The build's log file. If a write fails (the disk is full), logging stops quietly and the
+    failure is reported once at the end, instead of a traceback on the console for every line."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, encoding="utf-8")
+        self.failure: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failure is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        exc = sys.exc_info()[1]
+        self.failure = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            self.failure = self.failure or exc.strerror or str(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            self.failure = self.failure or exc.strerror or str(exc)
+
+
+def _log_to_file(folder: Path) -> tuple[_BuildLog | None, str | None]:
+    """Every build also logs to a file of its own, for unattended runs. When the file cannot be
+    made, why (said after the build: if the output folder cannot be written either, the build's own
+    error says it all, in one line)."""
     import time
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log", encoding="utf-8")
+        handler = _BuildLog(folder / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log")
     except OSError as exc:
-        log.warning("no build log: cannot write to %s (%s)", folder, exc.strerror or exc)
-        return None
+        return None, f"no build log: cannot write to {folder} ({exc.strerror or exc})"
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
+    handler.addFilter(_Masked())
     logging.getLogger("kamreports").addHandler(handler)
-    return handler
+    return handler, None
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread, so a build stopped by
+    ``timeout``, systemd or Airflow cleans up as after Ctrl-C: workers and kernels stopped, staging
+    removed, the lock released; then exit 143. A second SIGTERM ends the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -214,17 +340,25 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "quiet", False):
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Masked())
     handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample, "plan": _cmd_plan}
-    file_handler = None
+    file_handler, log_problem = None, None
     if args.command == "build":
-        file_handler = _log_to_file(args.log_dir or args.output / "logs")
+        file_handler, log_problem = _log_to_file(args.log_dir or args.output / "logs")
         args.log_file = Path(file_handler.baseFilename) if file_handler else None
     try:
-        return _dispatch(handlers[args.command], args)
+        with _sigterm_as_interrupt():
+            code = _dispatch(handlers[args.command], args)
     finally:
         if file_handler:
             logging.getLogger("kamreports").removeHandler(file_handler)
             file_handler.close()
+    if file_handler is not None and file_handler.failure:
+        log_problem = f"the build log {file_handler.baseFilename} is incomplete: {file_handler.failure}"
+    if log_problem and code != 2:   # with exit 2 the error already says what is wrong with the output folder
+        log.warning("%s", log_problem)
+    return code
 
 
 def _dispatch(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -236,6 +370,9 @@ def _dispatch(handler: Callable[[argparse.Namespace], int], args: argparse.Names
     except KamError as exc:  # bad data, bad settings, unwritable output: the user's to fix, never a traceback
         log.error("%s", exc)
         return 2
+    except Terminated:
+        log.error("stopped (SIGTERM); the previous output is untouched")
+        return 143
     except KeyboardInterrupt:
         log.error("interrupted; the previous output is untouched")
         return 130

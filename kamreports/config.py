@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import ConfigError, Problem
-from .files import read_yaml
+from .files import not_a_file_message, read_yaml, special_file
 from .periods import QuarterError, parse_quarter
 from .urls import mask_url
 
@@ -185,10 +185,16 @@ class Matrix:
     split: float = setting(5.0, low=0, high=10)
 
 
+BOOK_CONTENTS = ("summary", "full")
+
+
 @dataclass(frozen=True)
 class Report:
     page_size: str = setting("A4", choices=PAGE_SIZES)
     stale_contact_days: int = 90
+    classification: str = setting("Confidential", pattern=r"\S.{0,39}",
+                                  expected="a short label such as Confidential (1-40 characters)")
+    book: str = setting("summary", choices=BOOK_CONTENTS)   # the book holds each key account's page one, or its plan
 
 
 @dataclass(frozen=True)
@@ -284,7 +290,7 @@ class Roi:
     min_peers: int = setting(3, low=1)                     # fewer non-key peers in the group: compare with all non-key
     programme_cost: str = setting("extra", choices=ROI_COST_BASES)   # extra (over the peers' cost per revenue) or total
     history_quarters: int = setting(8, low=1, high=20)     # points of the rolling ROI series
-    min_key_accounts: int = 5              # key accounts per manager below: idle
+    min_key_accounts: int = 5              # key accounts per manager below: below guideline
     max_key_accounts: int = 15             # key accounts per manager above: overloaded
     managers: dict[str, str] = field(default_factory=dict)   # name -> note; listed even without accounts
 
@@ -332,6 +338,8 @@ class Settings:
     profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data
     accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
+    records: str | None = None         # where each quarter's record is kept (<records>/<quarter>/record/);
+                                       # empty = the output folder
     scheduler: str | None = setting(None, pattern=r"(tcp|tls|ucx|inproc)://\S+",
                                     expected="a Dask scheduler address such as tcp://10.0.0.5:8786")
     source: str = field(default="defaults", compare=False)
@@ -348,6 +356,11 @@ class Settings:
     @property
     def accounts_path(self) -> Path:
         return self.resolve(self.accounts_dir) if self.accounts_dir else PROJECT_ROOT / "params" / "accounts"
+
+    @property
+    def records_path(self) -> Path | None:
+        """The folder named by ``records:``; None when the records live in the output folder."""
+        return self.resolve(self.records) if self.records else None
 
     @property
     def data_path(self) -> Path | None:
@@ -384,6 +397,15 @@ def _describe(hint: Any) -> str:
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
+def _not_finite(value: Any, where: str) -> list[tuple[str, str]]:
+    """The keys holding ``.nan``, ``.inf`` or ``-.inf`` (a number, or a mapping's numbers), as YAML writes
+    them. NaN compares false with everything, so it would slip through "weights sum to 100" and every
+    range, and then drop a criterion or make a score NaN: it is refused where it is read."""
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    return [(where if k is None else f"{where}.{k}", ".nan" if math.isnan(v) else ("-.inf" if v < 0 else ".inf"))
+            for k, v in items if isinstance(v, float) and not math.isfinite(v)]
+
+
 def _build(cls: type, raw: Any, path: str, source: str, problems: list[Problem]) -> Any:
     """``cls`` from the mapping ``raw``: each well-formed key overrides its default; every unknown key
     and wrong type is added to ``problems`` and that key keeps its default."""
@@ -404,6 +426,9 @@ def _build(cls: type, raw: Any, path: str, source: str, problems: list[Problem])
             values[key] = _build(nested[0], value, where, source, problems)
         elif dataclasses.is_dataclass(hint):
             values[key] = _build(hint, value if value is not None else {}, where, source, problems)
+        elif _type_ok(value, hint) and _not_finite(value, where):   # .nan would pass every range check
+            problems += [Problem(source, f"'{name}' must be a finite number, not {shown}")
+                         for name, shown in _not_finite(value, where)]
         elif isinstance(hint, type) and hint is dict or typing.get_origin(hint) is dict:
             value = {} if value is None else value
             if _type_ok(value, hint):
@@ -478,14 +503,48 @@ def validate(settings: Settings) -> list[Problem]:
         problems.append(Problem(src, "'company.thousands_separator' and 'decimal_separator' must differ"))
     if company.logo and str(company.logo).lower().endswith((".png", ".svg", ".jpg", ".jpeg")):
         logo = _usable_path(settings, company.logo)
-        if logo is not None and not logo.is_file():
+        if logo is not None and special_file(logo) is not None:
+            problems.append(Problem(src, f"'company.logo' {not_a_file_message(special_file(logo) or '')}",
+                                    value=str(logo)))
+        elif logo is not None and not logo.is_file():
             problems.append(Problem(src, "'company.logo' file does not exist", value=str(logo)))
+        elif logo is not None:
+            problems += _logo_problems(logo, src)
     if settings.quarter is not None:
         try:
             parse_quarter(settings.quarter)
         except QuarterError as exc:
             problems.append(Problem(src, f"'quarter': {exc}", value=settings.quarter))
     return problems
+
+
+#: The logo is embedded in every pack and the index: a larger file is not a logo.
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+_IMAGE_MAGIC = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
+
+
+def _logo_problems(logo: Path, source: str) -> list[Problem]:
+    """A logo that is not the image its name says (a renamed PDF, an HTML error page saved as .png)
+    would show as a broken image on every cover and the index: say so where the settings are read."""
+    try:
+        size = logo.stat().st_size
+        with logo.open("rb") as handle:
+            head = handle.read(64 * 1024)   # an SVG's <svg> may follow a long XML prologue and comments
+    except OSError as exc:
+        return [Problem(source, f"'company.logo' cannot be read: {exc.strerror or exc}", value=str(logo))]
+    if size > LOGO_MAX_BYTES:
+        return [Problem(source, f"'company.logo' is {size / 1024 / 1024:.1f} MB; a logo must be at most "
+                                f"{LOGO_MAX_BYTES // 1024 // 1024} MB", value=str(logo))]
+    suffix = logo.suffix.lower()
+    if suffix == ".svg":
+        ok = b"<svg" in head.lower()
+    else:
+        ok = head.startswith(_IMAGE_MAGIC[suffix])
+    if ok:
+        return []
+    kind = {".svg": "an SVG image", ".png": "a PNG image"}.get(suffix, "a JPEG image")
+    return [Problem(source, f"'company.logo' is not {kind}: its content does not match its name "
+                            "(a renamed or damaged file?)", value=str(logo))]
 
 
 def _usable_path(settings: Settings, value: str) -> Path | None:
@@ -501,7 +560,8 @@ def _without_unusable_paths(settings: Settings) -> tuple[Settings, list[Problem]
     data = settings.data
     paths = {"accounts_dir": settings.accounts_dir, "profile": settings.profile if isinstance(settings.profile, str)
              else None, "data": data if isinstance(data, str) else None,
-             "data.path": data.path if isinstance(data, DataSource) else None, "company.logo": settings.company.logo}
+             "data.path": data.path if isinstance(data, DataSource) else None, "company.logo": settings.company.logo,
+             "records": settings.records}
     changes: dict[str, Any] = {}
     problems = []
     for key, value in paths.items():
@@ -547,6 +607,47 @@ def settings_dict(settings: Settings) -> dict[str, Any]:
     """Plain data for the manifest; a database password is shown as ***."""
     out = dataclasses.asdict(settings)
     out.pop("scheduler", None)  # where the packs are built, not what they say: no rebuild when it changes
+    out.pop("records", None)    # where the history is kept, not what it says (the history has its own fingerprint)
     if isinstance(out.get("data"), dict) and out["data"].get("url"):
         out["data"]["url"] = mask_url(out["data"]["url"])
+    return out
+
+
+#: Keys that say where things are or how pages look, not how accounts are judged: a difference in
+#: them is no reason to doubt a comparison between quarters.
+LOCATION_KEYS = ("source", "quarter", "data", "profile", "accounts_dir", "records", "scheduler", "company.logo",
+                 "company.primary_color", "company.accent_color")
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out |= _flat(inner, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return {prefix: value}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def settings_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The settings (as :func:`settings_dict` gives them) that differ between two quarters, in words:
+    ``["selection.threshold 6 → 6.5"]``. Why: a comparison with a quarter judged by other weights or
+    thresholds must say so. Locations and colours (:data:`LOCATION_KEYS`) are left out; 6 and 6.0 are equal."""
+    old, new = _flat(before), _flat(after)
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if any(key == k or key.startswith(k + ".") for k in LOCATION_KEYS):
+            continue
+        a, b = old.get(key), new.get(key)
+        same = a == b or (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                          and not isinstance(a, bool) and not isinstance(b, bool) and float(a) == float(b))
+        if not same:
+            out.append(f"{key} {_shown(a)} → {_shown(b)}")
     return out

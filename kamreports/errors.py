@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .urls import mask_url
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -18,13 +20,15 @@ class Problem:
     value: object | None = None
 
     def __str__(self) -> str:
-        where = self.source
+        # each part masked on its own (a URL in one part must not swallow the next part), and the
+        # value before it is shortened: a URL cut before its "@" would no longer look like one
+        where = mask_url(self.source)
         if self.row is not None:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
-        shown = "" if self.value is None else f": value {str(self.value)[:80]!r}"
-        return f"{where}{shown}: {self.message}"
+        shown = "" if self.value is None else f": value {mask_url(str(self.value))[:80]!r}"
+        return f"{where}{shown}: {mask_url(self.message)}"
 
 
 class KamError(Exception):
@@ -62,3 +66,8 @@ class BuildError(KamError):
 
 class BuildBusy(BuildError):
     """Another build holds the output folder."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, systemd, Airflow, ``docker stop``): stop as Ctrl-C does, workers and kernels
+    included, and exit 143. A KeyboardInterrupt, so every cleanup written for Ctrl-C runs for it too."""

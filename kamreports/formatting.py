@@ -18,7 +18,7 @@ def money(value: object, currency: str = "$", decimals: int = 1) -> str:
     if _missing(value):
         return DASH
     v = float(value)  # type: ignore[arg-type]
-    sign = "-" if v < 0 else ""
+    sign = "-" if round(v) < 0 else ""   # -$0.3 is $0, not -$0
     v = abs(v)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if v >= limit * 0.9995:
@@ -30,20 +30,28 @@ def money_full(value: object, currency: str = "$") -> str:
     if _missing(value):
         return DASH
     v = float(value)  # type: ignore[arg-type]
-    return f"{'-' if v < 0 else ''}{currency}{abs(v):,.0f}"
+    return f"{'-' if round(v) < 0 else ''}{currency}{abs(v):,.0f}"
+
+
+def _no_negative_zero(v: float, decimals: int) -> float:
+    """0.0 for a value that rounds to zero: -0.004 printed at two places is "0.00", never "-0.00"."""
+    return 0.0 if round(v, decimals) == 0 else v
 
 
 def percent(value: object, decimals: int = 1, signed: bool = False) -> str:
+    """12.3%; with ``signed`` +12.3% or -4.0%. A value that rounds to zero prints as 0.0%, unsigned."""
     if _missing(value):
         return DASH
-    v = float(value) * 100  # type: ignore[arg-type]
-    return f"{v:+.{decimals}f}%" if signed else f"{v:.{decimals}f}%"
+    v = _no_negative_zero(float(value) * 100, decimals)  # type: ignore[arg-type]
+    return f"{v:+.{decimals}f}%" if signed and v != 0 else f"{v:.{decimals}f}%"
 
 
-def number(value: object, decimals: int = 0) -> str:
+def number(value: object, decimals: int = 0, signed: bool = False) -> str:
+    """1,234; with ``signed`` +1,234 or -56. A value that rounds to zero prints as 0, unsigned."""
     if _missing(value):
         return DASH
-    return f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
+    v = _no_negative_zero(float(value), decimals)  # type: ignore[arg-type]
+    return f"{v:+,.{decimals}f}" if signed and v != 0 else f"{v:,.{decimals}f}"
 
 
 def localise(text: str, thousands: str = ",", decimal: str = ".") -> str:
@@ -68,5 +76,26 @@ class NumberFormat:
     def percent(self, value: object, decimals: int = 1, signed: bool = False) -> str:
         return localise(percent(value, decimals, signed), self.thousands, self.decimal)
 
-    def number(self, value: object, decimals: int = 0) -> str:
-        return localise(number(value, decimals), self.thousands, self.decimal)
+    def number(self, value: object, decimals: int = 0, signed: bool = False) -> str:
+        return localise(number(value, decimals, signed), self.thousands, self.decimal)
+
+
+#: Names longer than this are shortened where they are laid out as titles, headers and table cells:
+#: real account and company names stay well below it, and a name of thousands of characters in a
+#: title or a running header breaks the page and takes minutes to lay out.
+NAME_LIMIT = 80
+ELLIPSIS = "…"
+
+
+def display_name(text: object, limit: int = NAME_LIMIT) -> str:
+    """``text`` as a name to show in a title, a header or a table: on one line, at most ``limit``
+    characters, cut at a word boundary where one is near the end, with an ellipsis. The full text is
+    kept where it belongs (data, manifest, the index's title attribute); this is only for layout."""
+    shown = " ".join(str(text).split())
+    if len(shown) <= limit:
+        return shown
+    cut = shown[:limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-·–—") + ELLIPSIS

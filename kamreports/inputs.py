@@ -1,5 +1,5 @@
 """Everything a build reads, loaded and checked in one place: settings, data, portfolio, the
-accounts asked for, and their plan files.
+accounts asked for, and their plan files; and :func:`open_portfolio`, the notebooks' one call.
 
 ``kamreports validate`` and ``kamreports build`` both call :func:`check_inputs`, so the two can
 never disagree about what is wrong. It never stops at the first kind of problem: a broken settings
@@ -8,16 +8,19 @@ value.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings, read_settings
-from .data import Dataset, load_for_build
+from .config import Settings, load_settings, read_settings
+from .data import Dataset, data_fingerprint, load_data, load_for_build
 from .data.plans import PlanInputs, plan_files, validate_plan_files
 from .data.sources import SourceRef
 from .errors import ConfigError, DataValidationError, KamError, Problem, ProblemsError
-from .model import Portfolio, build_portfolio
-from .periods import QuarterError
+from .files import path_fingerprint
+from .model import Portfolio, build_portfolio, private_copy
+from .periods import QuarterError, shift_quarter
+from .records import attach_history, load_history, records_fingerprint, records_root
 
 
 class InputError(DataValidationError, ConfigError):
@@ -86,6 +89,26 @@ def _requested_accounts(portfolio: Portfolio, accounts: list[str], checked: Chec
     return list(dict.fromkeys(found))
 
 
+def _quarter_named(problems: list[Problem], quarter: str | None, settings: Settings) -> list[Problem]:
+    """A problem with the reporting quarter names where the quarter was given: ``--quarter``, or the
+    settings file and its key (the model only knows it as "quarter")."""
+    where = "--quarter" if quarter else settings.source
+    return [dataclasses.replace(p, source=where, message=p.message if quarter else f"'quarter': {p.message}")
+            if p.source == "quarter" else p for p in problems]
+
+
+def _no_revenue(portfolio: Portfolio) -> list[Problem]:
+    """A portfolio with no revenue in the four quarters to the reporting quarter has nothing to rank,
+    select or forecast: every pack would be empty or fail, so it is bad input (exit 2), said once."""
+    if float(portfolio.summary["revenue_t4q"].sum()) > 0:
+        return []
+    quarter = portfolio.quarter
+    return [Problem(portfolio.dataset.source or "data",
+                    f"revenue: no revenue in the four quarters {shift_quarter(quarter, -3)} to {quarter} (every "
+                    "amount is zero or missing), so there is nothing to report; check the revenue table, or "
+                    "choose a quarter with revenue (--quarter)")]
+
+
 def check_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
                  accounts: list[str] | None = None, all_plans: bool = True) -> CheckedInputs:
     """Check settings, data and plan files and collect every problem. ``all_plans`` checks every
@@ -114,10 +137,11 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
 
     dataset = checked.dataset
     if dataset is not None:
+        checked.warnings += [str(p) for p in dataset.warnings]
         try:
             checked.portfolio = build_portfolio(dataset, settings, quarter)
         except ProblemsError as exc:
-            checked.add("settings", exc.problems)
+            checked.add("settings", _quarter_named(exc.problems, quarter, settings))
         except QuarterError as exc:
             checked.add("data", [Problem(dataset.source or "data", f"revenue: {exc}")])
         except Exception:  # settings already reported as broken; their effect is noise
@@ -126,6 +150,7 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
 
     portfolio = checked.portfolio
     if portfolio is not None:
+        checked.add("data", _no_revenue(portfolio))
         checked.accounts = _requested_accounts(portfolio, accounts, checked) if accounts \
             else list(portfolio.key_accounts.index)
     sample_plans = portfolio is not None and portfolio.uses_sample_plans
@@ -153,3 +178,33 @@ def load_inputs(config: Path | str | None = None, data: Path | str | None = None
     checked = check_inputs(config, data, quarter, accounts, all_plans=False)
     checked.raise_if_problems()
     return checked
+
+
+_PORTFOLIOS: dict[tuple, Portfolio] = {}
+
+
+def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
+                   quarter: str | None = None, records: str | Path | None = None) -> Portfolio:
+    """Load settings and data, compute the quarter and attach its history (``portfolio.history``, and
+    the summary's ``prev_*`` columns). ``data`` (a CSV or Parquet folder, or an Excel workbook)
+    overrides where the settings' data is read from; the settings' profile still applies. With
+    neither, the sample company. ``records``: the folder holding earlier quarters' records
+    (``<records>/<quarter>/record/``); the build passes its own; by default the settings' ``records:``,
+    else the repository's ``output/`` folder.
+
+    A warm kernel runs many notebooks on the same inputs, so the result is cached for as long as
+    the files it came from (data, profile, settings, records) are unchanged; a database is read once.
+    """
+    settings = load_settings(config)
+    root = Path(records).resolve() if records not in (None, "") else records_root(settings)
+    key = (data_fingerprint(settings, data), path_fingerprint(config), quarter, str(root), records_fingerprint(root))
+    if key not in _PORTFOLIOS:
+        if len(_PORTFOLIOS) >= 4:
+            _PORTFOLIOS.clear()
+        portfolio = build_portfolio(load_data(settings, data), settings, quarter)
+        _PORTFOLIOS[key] = attach_history(portfolio, load_history(portfolio, root))
+    cached = _PORTFOLIOS[key]
+    portfolio = private_copy(cached)
+    portfolio.dataset.quality = cached.dataset.quality.copy()  # the data-quality report and notes
+    portfolio.dataset.notes = cached.dataset.notes
+    return portfolio

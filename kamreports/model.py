@@ -1,7 +1,8 @@
 """The portfolio for one quarter: every figure the packs show, computed once.
 
 :func:`build_portfolio` is pure (tables and settings in, frames out); the
-notebooks and the build call :func:`open_portfolio`, which also loads.
+notebooks call ``kamreports.open_portfolio`` (in :mod:`kamreports.inputs`), which
+also loads the data and attaches the quarters before (``Portfolio.history``).
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,7 @@ from .analytics.deals import account_deals, deal_summary, pipeline_by_stage
 from .analytics.groups import group_members, group_roots
 from .analytics.growth import forecast_path, year_forecast
 from .analytics.health import account_health
+from .analytics.history import History
 from .analytics.metrics import account_profitability, account_summary, quarterly_revenue
 from .analytics.plan_progress import action_flags, goal_statuses, plan_staleness
 from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
@@ -38,12 +39,11 @@ from .analytics.selection import (
     weight_sensitivity,
 )
 from .analytics.whitespace import cross_sell, last_bought, peer_groups, whitespace_estimates, whitespace_matrix
-from .config import Settings, load_settings
-from .data import Dataset, data_fingerprint, load_data
+from .config import Settings
+from .data import Dataset
 from .data.plans import PlanInputs, load_plan, parse_plan, plan_path, safe_plan_name
 from .data.sample_plans import sample_plans
 from .errors import ConfigError, Problem
-from .files import path_fingerprint
 from .periods import code_labels, date_codes, latest_complete_quarter, parse_quarter, quarter_end, shift_quarter
 
 SAMPLE_PLAN_SOURCE = "sample plan for"
@@ -75,6 +75,9 @@ class AccountView:
     pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)   # open deals by pipeline stage
     group: pd.DataFrame = field(default_factory=pd.DataFrame)      # its group's members; empty when none
     criteria: dict[str, float] = field(default_factory=dict)       # the selection criteria and their weights
+    previous: pd.Series | None = None                  # its row of the previous quarter's summary; None: no revenue
+    previous_quarter: str = ""
+    previous_source: str = ""                          # "as reported then" or "recomputed with today's settings"
 
     @property
     def currency(self) -> str:
@@ -97,6 +100,9 @@ class Portfolio:
     # The cache of the portfolio this one was copied from: a warm kernel computes whitespace,
     # ROI or sensitivity once per build, and each notebook gets its own copy of the result.
     _shared: dict[str, object] | None = field(default=None, repr=False)
+    # The quarters before this one, as reported or recomputed (records.attach_history sets it, with
+    # the summary's prev_* columns); None when no history was attached.
+    history: History | None = field(default=None, repr=False)
 
     @property
     def key_accounts(self) -> pd.DataFrame:
@@ -160,8 +166,10 @@ class Portfolio:
         """The programme's economics against the rest of the book, computed on first use."""
         from .analytics.roi import roi_report
 
+        # With a history, each quarter of the ROI series uses that quarter's own key list.
+        lists, sources = (self.history.key_lists(), self.history.key_sources()) if self.history else (None, None)
         return self._cached("roi", lambda: roi_report(self.dataset, self.summary, self.quarter, self.settings.roi,
-                                                      self.formats, self.quarterly))
+                                                      self.formats, self.quarterly, lists, sources))
 
     @property
     def formats(self) -> formatting.NumberFormat:
@@ -203,7 +211,50 @@ class Portfolio:
             deals=account_deals(self.dataset.opportunities, account_id, self.quarter),
             pipeline=pipeline_by_stage(self.dataset.opportunities, account_id),
             group=group_members(self.dataset.accounts, self.summary, account_id),
-            criteria=dict(self.settings.selection.criteria))
+            criteria=dict(self.settings.selection.criteria), **self._previous_of(account_id))
+
+    def plan_overview(self) -> pd.DataFrame:
+        """Per key account, where its plan stands at the as-of date: has_plan, stale, days_since_review,
+        overdue_actions, goals_off_track, has_sponsor (the portfolio's governance flags)."""
+        def compute() -> pd.DataFrame:
+            as_of, settings = quarter_end(self.quarter), self.settings.plans
+            rows = {}
+            for account_id in self.key_accounts.index:
+                plan = self.plan(account_id)
+                stale, days = plan_staleness(plan, as_of, settings.stale_after_days)
+                goals = goal_statuses(plan, as_of, settings.on_track, settings.at_risk)
+                rows[account_id] = {"has_plan": plan.exists, "stale": plan.exists and stale,
+                                    "days_since_review": days, "overdue_actions": int(action_flags(plan, as_of)
+                                                                                      ["overdue"].sum()),
+                                    "goals_off_track": int((goals["status"] == "off track").sum()),
+                                    "has_sponsor": plan.sponsor() is not None}
+            columns = ["has_plan", "stale", "days_since_review", "overdue_actions", "goals_off_track", "has_sponsor"]
+            frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+            return frame.rename_axis("account_id")
+        return self._cached("plan_overview", compute)
+
+    def previous_summary(self) -> tuple[pd.DataFrame | None, str]:
+        """The previous quarter's summary and where it comes from. A history attached by the caller
+        (records of earlier builds) is used as reported; without one, the quarter is recomputed from the
+        data with today's settings. (None, reason) when the data starts with this quarter."""
+        history = getattr(self, "history", None)
+        previous = getattr(history, "previous", None)
+        if previous is not None and getattr(previous, "summary", None) is not None:
+            return previous.summary, str(getattr(previous, "source", "as reported then"))
+
+        def compute() -> tuple[pd.DataFrame | None, str]:
+            earlier = shift_quarter(self.quarter, -1)
+            try:
+                return build_portfolio(self.dataset, self.settings, earlier).summary, \
+                    "recomputed with today's settings"
+            except ConfigError:   # no revenue in that quarter: the data starts now
+                return None, f"no revenue in {earlier}"
+        return self._cached("previous_summary", compute)
+
+    def _previous_of(self, account_id: str) -> dict[str, object]:
+        summary, source = self.previous_summary()
+        row = summary.loc[account_id] if summary is not None and account_id in summary.index else None
+        return {"previous": row, "previous_quarter": shift_quarter(self.quarter, -1), "previous_source": source}
 
     @property
     def uses_sample_plans(self) -> bool:
@@ -298,9 +349,6 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
                      top20_share=top_share(summary["revenue_t4q"], 0.2))
 
 
-_PORTFOLIOS: dict[tuple, Portfolio] = {}
-
-
 def _copied(value: object) -> object:
     """A private copy of a cached result: frames copied (copy-on-write, so cheap), containers and
     dataclasses rebuilt around copies, anything else shared."""
@@ -314,7 +362,8 @@ def _copied(value: object) -> object:
     return value
 
 
-def _private_copy(portfolio: Portfolio) -> Portfolio:
+def private_copy(portfolio: Portfolio) -> Portfolio:
+    """A copy of the portfolio for one notebook: its frames its own, the cached figures shared."""
     # Copy-on-write frames: copies are free, and a notebook that changes its
     # frames cannot change what the next notebook in the same kernel sees.
     tables = {name: frame.copy() for name, frame in portfolio.dataset.tables().items()}
@@ -323,26 +372,4 @@ def _private_copy(portfolio: Portfolio) -> Portfolio:
     return Portfolio(dataset=dataset, settings=portfolio.settings, quarter=portfolio.quarter,
                      quarterly=portfolio.quarterly.copy(), summary=portfolio.summary.copy(),
                      pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share,
-                     _shared=portfolio._cache)
-
-
-def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
-                   quarter: str | None = None) -> Portfolio:
-    """Load settings and data and compute. ``data`` (a CSV or Parquet folder, or an Excel workbook)
-    overrides where the settings' data is read from; the settings' profile still applies. With
-    neither, the sample company.
-
-    A warm kernel runs many notebooks on the same inputs, so the result is cached for as long as
-    the files it came from (data, profile, settings) are unchanged; a database is read once.
-    """
-    settings = load_settings(config)
-    key = (data_fingerprint(settings, data), path_fingerprint(config), quarter)
-    if key not in _PORTFOLIOS:
-        if len(_PORTFOLIOS) >= 4:
-            _PORTFOLIOS.clear()
-        _PORTFOLIOS[key] = build_portfolio(load_data(settings, data), settings, quarter)
-    cached = _PORTFOLIOS[key]
-    portfolio = _private_copy(cached)
-    portfolio.dataset.quality = cached.dataset.quality.copy()  # the data-quality report and notes
-    portfolio.dataset.notes = cached.dataset.notes
-    return portfolio
+                     _shared=portfolio._cache, history=portfolio.history)

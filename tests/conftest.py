@@ -122,3 +122,70 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     before = tree_digest(out)
     yield out / "2026Q3"
     assert tree_digest(out) == before, "a test changed the shared sample build: copy it before changing it"
+
+
+# The hand-made portfolios of the summary-sentence tests (tests/analytics/test_summary_sentences.py and
+# tests/present/test_portfolio_sentences_pages.py): reporting quarter Q = 2026Q2, prior window 2024Q3-2025Q2,
+# current window 2025Q3-2026Q2; the data may start in 2024Q2 (an "old" sale before both windows).
+SMALL_PRIOR = ["2024Q3", "2024Q4", "2025Q1", "2025Q2"]
+SMALL_CURRENT = ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
+
+
+def small_company(accounts: list[dict], nps: dict[str, list[int]] | None = None) -> Dataset:
+    """A small company from one dict per account, every figure a plain number so a test can work the
+    sentences out by hand. Keys of each dict:
+
+    - ``id``; ``owner`` (None: no manager); ``region``, ``industry`` (default "EMEA", "Retail");
+    - ``prior``: revenue in each quarter of the prior window (0: none), ``current``: in each quarter of
+      the current window (0: none); ``start``: the first quarter with revenue (default 2024Q3), quarters
+      before it have none, so an account can start buying inside the prior window;
+    - ``old``: revenue in 2024Q2 only (before both windows), for an account with no recent revenue;
+    - ``margin``: gross margin (default 0.5: cost of goods is half the revenue);
+    - ``cost``: KAM cost to serve in each quarter of both windows (default 0: no rows).
+
+    ``nps``: account -> scores (0-10), one response each in the current window; None: no feedback table.
+    """
+    from kamreports.periods import parse_quarter
+
+    rows, costs, people = [], [], []
+    for a in accounts:
+        people.append({"account_id": a["id"], "name": a.get("name", f"Account {a['id']}"),
+                       "industry": a.get("industry", "Retail"), "region": a.get("region", "EMEA"),
+                       "owner": a.get("owner") or "", "start_date": "2020-01-01"})
+        start = parse_quarter(a.get("start", SMALL_PRIOR[0]))
+        amounts = [(q, a.get("prior", 0.0)) for q in SMALL_PRIOR] + [(q, a.get("current", 0.0)) for q in SMALL_CURRENT]
+        if a.get("old"):
+            amounts.insert(0, ("2024Q2", a["old"]))
+        for q, amount in amounts:
+            period = parse_quarter(q)
+            if amount and (period >= start or q == "2024Q2"):
+                day = (period.start_time + pd.Timedelta(days=40)).date().isoformat()
+                rows.append({"account_id": a["id"], "date": day, "product_id": "P1", "revenue": f"{amount:.2f}",
+                             "cogs": f"{amount * (1 - a.get('margin', 0.5)):.2f}"})
+        if a.get("cost"):
+            costs += [{"account_id": a["id"], "quarter": q, "cost": f"{a['cost']:.2f}"}
+                      for q in SMALL_PRIOR + SMALL_CURRENT]
+    raw: dict[str, pd.DataFrame | str] = {
+        "accounts": pd.DataFrame(people, dtype=object), "products": "product_id,name\nP1,Thing",
+        "revenue": pd.DataFrame(rows, dtype=object)}
+    if costs:   # no cost rows at all: no KAM-costs table (the loader refuses a table with a header only)
+        raw["kam_costs"] = pd.DataFrame(costs, dtype=object)
+    if nps is not None:
+        raw["feedback"] = pd.DataFrame([{"account_id": k, "date": "2026-01-15", "nps": str(score)}
+                                        for k, scores in nps.items() for score in scores],
+                                       columns=["account_id", "date", "nps"], dtype=object)
+    return make_dataset(raw)
+
+
+def small_settings(keys: list[str], **roi: object):
+    """Settings that make exactly ``keys`` the key accounts (included by the team; no account reaches
+    the score threshold of 10), with the ROI matched against all non-key accounts."""
+    import dataclasses
+
+    from kamreports.config import Candidates, Roi, Selection, Settings
+
+    selection = Selection(include={k: "chosen for the test" for k in keys}, threshold=10.0)
+    # review on growth and attainment only: a score more than 9 under the threshold of 10 is below 1
+    candidates = dataclasses.replace(Candidates(), demote_score_margin=9.0)
+    return dataclasses.replace(Settings(), selection=selection, candidates=candidates,
+                               roi=dataclasses.replace(Roi(), match="all", min_peers=1, **roi))

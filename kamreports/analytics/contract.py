@@ -41,6 +41,7 @@ _FORECAST = "analytics.growth.year_forecast"
 _HEALTH = "analytics.health.account_health"
 _PROFIT = "analytics.metrics.account_profitability"
 _DEALS = "analytics.deals.deal_summary"
+_MOVEMENT = "analytics.movement.account_movement"
 
 SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("name", "text", "", "the account's name", _SUMMARY),
@@ -96,7 +97,7 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("unscored", "text", "", "the criteria with no data for the account (scored at the mid-point)",
                   "analytics.selection.score_accounts"),
     SummaryColumn("tier", "text", "", "Tier 1, Tier 2 or Tier 3 by score", "analytics.selection.assign_tiers"),
-    SummaryColumn("abc_class", "text", "", "A, B or C by cumulative share of T4Q revenue",
+    SummaryColumn("abc_class", "text", "", "A, B or C by cumulative share of T4Q revenue; empty without T4Q revenue",
                   "analytics.selection.abc_classes"),
     SummaryColumn("is_key", "flag", "", "selected as a key account", "analytics.selection.select_key_accounts"),
     SummaryColumn("selection_reason", "text", "", "why the account is key or not",
@@ -153,6 +154,23 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("unweighted_deals", "count", "deals", "open deals without a probability", _DEALS),
     SummaryColumn("group_id", "text", "", "the top-level account of the account's group (itself when it has no "
                   "parent)", "analytics.groups.group_roots"),
+    # The previous quarter, as reported then or recomputed (``portfolio.history.previous.source`` says which):
+    # present when a history is attached (``open_portfolio`` and ``kamreports build`` attach one).
+    SummaryColumn("prev_quadrant", "text", "", "the KAM-matrix quadrant in the previous quarter (empty for an "
+                  "account new since then)", _MOVEMENT, optional=True),
+    SummaryColumn("prev_relationship_stage", "text", "", "the relationship stage in the previous quarter",
+                  _MOVEMENT, optional=True),
+    SummaryColumn("prev_health_score", "number", "0-100", "account health in the previous quarter", _MOVEMENT,
+                  optional=True),
+    SummaryColumn("prev_health_band", "text", "", "the health band in the previous quarter", _MOVEMENT,
+                  optional=True),
+    SummaryColumn("prev_tier", "text", "", "the tier in the previous quarter", _MOVEMENT, optional=True),
+    SummaryColumn("prev_is_key", "flag", "", "a key account in the previous quarter (empty for an account new "
+                  "since then)", _MOVEMENT, optional=True),
+    SummaryColumn("prev_attainment_q", "number", "ratio", "the previous quarter's revenue ÷ its target",
+                  _MOVEMENT, optional=True),
+    SummaryColumn("key_change", "text", "", "entered, left, stayed key, stayed other, or new (no revenue up to the "
+                  "previous quarter); unknown when the previous quarter is missing", _MOVEMENT, optional=True),
 )
 
 #: accounts.csv: (column in the file, summary column or None for the index/quarter, meaning in the README)
@@ -169,7 +187,9 @@ ACCOUNTS_CSV: tuple[tuple[str, str | None], ...] = (
     ("gross_profit", "gross_margin_t4q"), ("cost_to_serve", "kam_cost_t4q"), ("profit", "profit_t4q"),
     ("profit_rank", "profit_rank"), ("win_rate", "win_rate"), ("win_rate_value", "win_rate_value"),
     ("weighted_pipeline", "weighted_pipeline"), ("score_<criterion>", "score_<criterion>"),
-    ("unscored_criteria", "unscored"),
+    ("unscored_criteria", "unscored"), ("prev_quadrant", "prev_quadrant"),
+    ("prev_relationship_stage", "prev_relationship_stage"), ("prev_health_score", "prev_health_score"),
+    ("prev_tier", "prev_tier"), ("prev_is_key", "prev_is_key"), ("key_change", "key_change"),
 )
 _NOT_IN_SUMMARY = {"account_id": ("text", "", "the account's id, from the accounts table"),
                    "quarter": ("text", "", "the reporting quarter")}

@@ -19,10 +19,15 @@ Goal status
 An action is overdue when it is not done and its due date is before the as-of date. A plan is
 stale when its last review is more than ``stale_after_days`` before the as-of date, or when it
 has never been reviewed.
+
+Across quarters: :func:`plan_snapshot` is what a quarter's record keeps of a plan (goal statuses,
+actions done and overdue, stale, sponsor) and :func:`snapshot_progress` compares two snapshots:
+goals and actions closed, added and dropped, overdue now against then.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -99,3 +104,130 @@ def plan_staleness(plan: PlanInputs, as_of: dt.date, stale_after_days: int = 120
         return True, None
     days = (as_of - last).days
     return days > stale_after_days, days
+
+
+# --- snapshots and progress between quarters ----------------------------------------------------
+
+def _iso(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def plan_snapshot(plan: PlanInputs, as_of: dt.date, on_track: float = 1.0, at_risk: float = 0.8,
+                  stale_after_days: int = 120) -> dict[str, object]:
+    """What a quarter's record keeps of a plan (plain JSON data): each goal's id, text and computed
+    status, each action's due date, done and overdue, whether the plan is stale, its executive
+    sponsor. Why: plan files are edited in place and keep no history, so the next quarter can only
+    say what was closed, added or became overdue by comparing with this snapshot."""
+    goals = goal_statuses(plan, as_of, on_track, at_risk)
+    actions = action_flags(plan, as_of)
+    stale, days = plan_staleness(plan, as_of, stale_after_days)
+    sponsor = plan.sponsor()
+    return {
+        "as_of": as_of.isoformat(), "source": plan.source, "stale": bool(stale), "days_since_review": days,
+        "sponsor": sponsor.name if sponsor is not None else None,
+        "goals": [{"id": str(g["id"] or ""), "goal": str(g["goal"]), "status": str(g["status"]), "due": _iso(g["due"])}
+                  for g in goals.to_dict("records")],
+        "actions": [{"action": str(a["action"]), "goal": str(a["goal"] or ""), "due": _iso(a["due"]),
+                     "done": bool(a["done"]), "overdue": bool(a["overdue"])} for a in actions.to_dict("records")],
+    }
+
+
+PROGRESS_GOAL_COLUMNS = ["key", "goal", "status_then", "status_now", "change"]
+PROGRESS_ACTION_COLUMNS = ["action", "goal", "due", "done_then", "done_now", "overdue_then", "overdue_now", "change"]
+
+
+@dataclass
+class PlanProgress:
+    """What moved in one account's plan since the previous quarter's snapshot.
+
+    ``available`` is False when there is nothing to compare (no snapshot then, or no plan either
+    time); ``note`` then says why, in words a reader can act on. Goals are matched by id (by their
+    text when they have none), actions by their text."""
+
+    since: str | None
+    available: bool
+    note: str = ""
+    goals_closed: int = 0          # done now, open then
+    goals_added: int = 0
+    goals_dropped: int = 0         # in the plan then, not now
+    actions_closed: int = 0        # done now, not done then
+    actions_added: int = 0
+    actions_dropped: int = 0
+    overdue_now: int = 0
+    overdue_then: int = 0
+    stale_now: bool | None = None
+    stale_then: bool | None = None
+    sponsor_now: str | None = None
+    sponsor_then: str | None = None
+    goals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROGRESS_GOAL_COLUMNS))
+    actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROGRESS_ACTION_COLUMNS))
+
+
+def _goal_key(goal: dict) -> str:
+    return str(goal.get("id") or "") or str(goal.get("goal", ""))
+
+
+def snapshot_progress(now: dict | None, then: dict | None, since: str | None) -> PlanProgress:
+    """Goals and actions closed, added and dropped, and overdue actions now against then, between two
+    :func:`plan_snapshot` results (``then`` from the previous quarter's record, ``since`` its quarter)."""
+    if now is None and then is None:
+        return PlanProgress(since, False, f"no plan in {since} and none now" if since else "no plan")
+    if now is None:
+        return PlanProgress(since, False, f"the plan of {since} has been removed: nothing to compare")
+    note = "" if then is not None else f"no plan in {since}: every goal and action is new since then"
+    then = then or {"goals": [], "actions": [], "stale": None, "sponsor": None}
+    goals_then = {_goal_key(g): g for g in then.get("goals", [])}
+    goals_now = {_goal_key(g): g for g in now.get("goals", [])}
+    goal_rows = []
+    for key in [*goals_now, *(k for k in goals_then if k not in goals_now)]:
+        g_now, g_then = goals_now.get(key), goals_then.get(key)
+        status_now = g_now["status"] if g_now else None
+        status_then = g_then["status"] if g_then else None
+        if g_then is None:
+            change = "added"
+        elif g_now is None:
+            change = "dropped"
+        elif status_now == "done" and status_then != "done":
+            change = "closed"
+        else:
+            change = "status changed" if status_now != status_then else "unchanged"
+        goal_rows.append({"key": key, "goal": (g_now or g_then)["goal"], "status_then": status_then,
+                          "status_now": status_now, "change": change})
+    actions_then = {str(a["action"]): a for a in then.get("actions", [])}
+    actions_now = {str(a["action"]): a for a in now.get("actions", [])}
+    action_rows = []
+    for key in [*actions_now, *(k for k in actions_then if k not in actions_now)]:
+        a_now, a_then = actions_now.get(key), actions_then.get(key)
+        if a_then is None:
+            change = "added"
+        elif a_now is None:
+            change = "dropped"
+        elif a_now["done"] and not a_then["done"]:
+            change = "closed"
+        elif a_now["overdue"] and not a_then["overdue"]:
+            change = "now overdue"
+        else:
+            change = "unchanged"
+        either = a_now or a_then
+        action_rows.append({"action": key, "goal": either.get("goal", ""), "due": either.get("due"),
+                            "done_then": a_then["done"] if a_then else None,
+                            "done_now": a_now["done"] if a_now else None,
+                            "overdue_then": a_then["overdue"] if a_then else None,
+                            "overdue_now": a_now["overdue"] if a_now else None, "change": change})
+    goals = pd.DataFrame(goal_rows, columns=PROGRESS_GOAL_COLUMNS)
+    actions = pd.DataFrame(action_rows, columns=PROGRESS_ACTION_COLUMNS)
+
+    def count(frame: pd.DataFrame, change: str) -> int:
+        return int((frame["change"] == change).sum())
+
+    return PlanProgress(
+        since=since, available=True, note=note,
+        goals_closed=count(goals, "closed"), goals_added=count(goals, "added"), goals_dropped=count(goals, "dropped"),
+        actions_closed=count(actions, "closed"), actions_added=count(actions, "added"),
+        actions_dropped=count(actions, "dropped"),
+        overdue_now=sum(bool(a["overdue"]) for a in actions_now.values()),
+        overdue_then=sum(bool(a["overdue"]) for a in actions_then.values()),
+        stale_now=now.get("stale"), stale_then=then.get("stale"),
+        sponsor_now=now.get("sponsor"), sponsor_then=then.get("sponsor"), goals=goals, actions=actions)

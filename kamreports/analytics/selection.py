@@ -43,9 +43,27 @@ def rank_score(values: pd.Series, low: float = 1.0, high: float = 10.0) -> pd.Se
     return out
 
 
+def ranked_population(revenue: pd.Series) -> pd.Series:
+    """The accounts the concentration figures count: those with revenue in the window (above zero).
+
+    Why one rule: the summary's account count, the Pareto curve, the top-20% share and the ABC
+    classes must describe the same accounts, and ``roi.csv`` counts accounts with revenue in the
+    window. An account whose last sale is older than the window would add a zero to the tail and
+    move the top 20% without bringing anything; it gets no ABC class.
+    """
+    values = revenue.astype("float64")
+    return values[values > 0]
+
+
+def top_count(accounts: int, fraction: float = 0.2) -> int:
+    """How many accounts "the top ``fraction``" is: ceil(fraction x accounts), at least one (0 for none)."""
+    return max(1, math.ceil(fraction * accounts - 1e-9)) if accounts else 0
+
+
 def pareto_curve(revenue: pd.Series) -> pd.DataFrame:
-    """Accounts ranked by revenue with cumulative shares of accounts and revenue."""
-    ordered = revenue.astype("float64").sort_values(ascending=False, kind="mergesort")
+    """Accounts with revenue (:func:`ranked_population`) ranked by it, with cumulative shares of
+    accounts and revenue."""
+    ordered = ranked_population(revenue).sort_values(ascending=False, kind="mergesort")
     total = ordered.sum()
     n = len(ordered)
     curve = pd.DataFrame({
@@ -59,22 +77,24 @@ def pareto_curve(revenue: pd.Series) -> pd.DataFrame:
 
 
 def top_share(revenue: pd.Series, fraction: float = 0.2) -> float:
-    """Share of total revenue from the top ``fraction`` of accounts (at least one account)."""
-    if revenue.empty or revenue.sum() <= 0:
+    """Share of total revenue from the top ``fraction`` of the accounts with revenue
+    (:func:`ranked_population`; :func:`top_count` of them, at least one)."""
+    population = ranked_population(revenue)
+    if population.empty:
         return float("nan")
-    k = max(1, math.ceil(fraction * len(revenue) - 1e-9))
-    return float(revenue.nlargest(k).sum() / revenue.sum())
+    return float(population.nlargest(top_count(len(population), fraction)).sum() / population.sum())
 
 
 def abc_classes(revenue: pd.Series, a: float = 0.8, b: float = 0.95) -> pd.Series:
-    """A while the revenue accumulated before an account is below ``a``, B below ``b``, else C.
+    """A while the revenue accumulated before an account is below ``a``, B below ``b``, else C;
+    over the accounts with revenue (:func:`ranked_population`). The others get no class (NaN).
 
     So the account that crosses the A cut-off is still A.
     """
     curve = pareto_curve(revenue)
     before = (curve["cum_share"] - curve["share"]).fillna(1.0)
     classes = np.where(before < a - 1e-12, "A", np.where(before < b - 1e-12, "B", "C"))
-    return pd.Series(classes, index=curve.index).reindex(revenue.index)
+    return pd.Series(classes, index=curve.index, dtype="object").reindex(revenue.index)
 
 
 def criterion_scores(summary: pd.DataFrame, criteria: list[str]) -> pd.DataFrame:
@@ -232,20 +252,54 @@ def demotion_candidates(summary: pd.DataFrame, threshold: float, growth: float =
     return _order(out)
 
 
+def review_rules(threshold: float, growth: float = -0.10, attainment: float = 0.80,
+                 score_margin: float = 1.0) -> str:
+    """The rules of :func:`demotion_candidates` in words, with their values, so the page states the
+    thresholds wherever it says that a key account is, or is not, to be reviewed."""
+    return (f"revenue over the last four quarters down {_pct(growth)} or more on the four before, "
+            f"quarter revenue below {_pct(attainment)} of target, or a score below {threshold - score_margin:g} "
+            f"(the threshold {threshold:g} less {score_margin:g})")
+
+
+def declining_key_accounts(summary: pd.DataFrame, leave_out: pd.Index | None = None) -> pd.DataFrame:
+    """Key accounts whose revenue over the last four quarters is below the four before (any fall,
+    whatever the review thresholds), steepest fall first; ``leave_out`` (the review list) removed.
+
+    Why: "no key account to review" is true only for the thresholds; the page also lists every key
+    account that is shrinking, so a fall of 6% is not hidden by a threshold of 10%.
+    Columns: name, t4q_growth, attainment_q.
+    """
+    key = summary["is_key"].fillna(False).astype(bool)
+    falling = summary["t4q_growth"].lt(0).fillna(False).astype(bool)
+    chosen = summary[key & falling]
+    if leave_out is not None:
+        chosen = chosen[~chosen.index.isin(leave_out)]
+    cols = [c for c in ("name", "t4q_growth", "attainment_q") if c in chosen]
+    return chosen.sort_index(kind="mergesort").sort_values("t4q_growth", kind="mergesort")[cols]
+
+
 # --- sensitivity of the key-account list to the weights -----------------------------------------
+
+def criterion_label(name: str) -> str:
+    """A criterion as the pages name it: ``revenue_volume`` -> "revenue volume" (the settings' key is
+    developer text; the reader sees words)."""
+    return name.replace("_", " ").strip()
+
 
 def sensitivity_weights(weights: dict[str, float], delta: float = 0.2) -> dict[str, dict[str, float]]:
     """Each weight moved up and down by ``delta`` (relative), then all renormalised to sum 100.
 
-    Keys are scenario labels such as ``"revenue_volume +20%"``; values the renormalised weights.
+    Keys are the scenarios as the page prints them, such as ``"revenue volume weight up 20%"``;
+    values the renormalised weights, by criterion.
     """
     total_label = f"{delta * 100:g}%"
     scenarios: dict[str, dict[str, float]] = {}
     for name in weights:
-        for sign, factor in (("+", 1 + delta), ("-", 1 - delta)):
+        for direction, factor in (("up", 1 + delta), ("down", 1 - delta)):
             moved = {k: (w * factor if k == name else float(w)) for k, w in weights.items()}
             total = sum(moved.values())
-            scenarios[f"{name} {sign}{total_label}"] = {k: w * 100 / total for k, w in moved.items()}
+            label = f"{criterion_label(name)} weight {direction} {total_label}"
+            scenarios[label] = {k: w * 100 / total for k, w in moved.items()}
     return scenarios
 
 

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from .style import GREY, NAVY, ORANGE, RED, SKY, figure, house, money_axis, percent_axis
 
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
 LOAD_STYLE = {  # load -> (face colour, hatch)
     "within guideline": (NAVY, ""),
     "overloaded": (ORANGE, "xx"),
-    "idle": (SKY, "//"),
+    "below guideline": (SKY, "//"),
+    "no key accounts": ("#f2f2f2", ""),
     "unassigned": ("#d9d9d9", ".."),
 }
 
@@ -74,38 +77,90 @@ def roi_by_quarter(history: pd.DataFrame, title: str = "Programme ROI by quarter
     return fig
 
 
+KEY_VS_OTHER_MEASURES = [("growth", "Revenue growth"), ("grr", "Gross revenue retention"),
+                         ("nrr", "Net revenue retention"), ("gross_margin_pct", "Gross margin"),
+                         ("profit_pct", "Profit after cost to serve")]
+# the line a reader measures a measure against, drawn when it falls inside the row's scale
+_REFERENCE = {"growth": 0.0, "grr": 1.0, "nrr": 1.0, "profit_pct": 0.0}
+MIN_SPAN = 0.10      # every row's scale is at least ten percentage points wide
+GROUP_STYLE = {  # group -> (marker, face colour, label): shape and lightness differ, so grayscale keeps them apart
+    "key": ("o", NAVY, "Key accounts"),
+    "other": ("s", SKY, "Other accounts"),
+}
+
+
+def _row_limits(values: list[float]) -> tuple[float, float]:
+    """The x-range of one row: centred on its two values, ``MIN_SPAN`` wide or 1.6 times their gap
+    when that is wider, so the gap fills at most ~60% of the row and the value labels fit beside it.
+    With one scale width for every row whose gap is under 6 points, those gaps compare by eye too."""
+    finite = [v for v in values if np.isfinite(v)]
+    if not finite:
+        return 0.0, MIN_SPAN
+    low, high = min(finite), max(finite)
+    span = max(MIN_SPAN, 1.6 * (high - low))
+    centre = (low + high) / 2
+    return centre - span / 2, centre + span / 2
+
+
 def key_vs_other(groups: pd.DataFrame, title: str = "Key accounts against the rest") -> Figure:
-    """Grouped bars: growth, GRR, NRR, gross margin and profit after cost to serve, key (navy,
-    solid) against other accounts (light, hatched), each bar labelled with its value."""
-    metrics = [("growth", "Revenue\ngrowth"), ("grr", "Gross revenue\nretention"), ("nrr", "Net revenue\nretention"),
-               ("gross_margin_pct", "Gross\nmargin"), ("profit_pct", "Profit after\ncost to serve")]
+    """Key against other accounts on growth, gross and net retention, gross margin and profit after
+    cost to serve: one row per measure, a dot per group joined by a line, each row on its own scale.
+
+    On one 0-120% axis the retention bars all looked alike: differences of a few points are what
+    matters. A dot plot needs no zero baseline (a bar cut short of zero would overstate the gap),
+    so each row is centred on its two values, at least ten points wide: small gaps show, and rows
+    whose gaps are under six points share one scale width. Each dot carries its value and the
+    right column the gap in percentage points (the difference of the two values shown).
+    """
     with house():
-        fig, ax = figure(7.0, 3.2)
-        ax.set_title(title)
-        x = np.arange(len(metrics))
-        width = 0.38
-        styles = {"key": (NAVY, "", "Key accounts"), "other": (SKY, "///", "Other accounts")}
-        values_all = []
-        for offset, group in ((-width / 2, "key"), (width / 2, "other")):
-            colour, hatch, label = styles[group]
-            values = [float(groups.at[group, m]) if group in groups.index else np.nan for m, _ in metrics]
-            values_all += values
-            bars = ax.bar(x + offset, np.nan_to_num(values), width=width * 0.95, color=colour, hatch=hatch,
-                          edgecolor="white" if not hatch else "#4a6f94", linewidth=0.6, label=label, zorder=2)
-            for bar, value in zip(bars, values):
-                text = "n/a" if not np.isfinite(value) else f"{value:.0%}"
-                y = bar.get_height() if np.isfinite(value) else 0
-                ax.annotate(text, (bar.get_x() + bar.get_width() / 2, y), xytext=(0, 2 if y >= 0 else -2),
-                            textcoords="offset points", ha="center", va="bottom" if y >= 0 else "top", fontsize=7.5)
-        finite = [v for v in values_all if np.isfinite(v)]
-        top = max(finite + [0.0])
-        bottom = min(finite + [0.0])
-        ax.set_ylim(bottom * 1.2 if bottom < 0 else 0, top * 1.15 if top > 0 else 0.1)
-        ax.axhline(0, color="#555555", linewidth=0.8)
-        ax.set_xticks(x, [label for _, label in metrics])
-        ax.yaxis.set_major_formatter(percent_axis())
-        ax.grid(axis="x", visible=False)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8)
+        rows = len(KEY_VS_OTHER_MEASURES)
+        fig = Figure(figsize=(7.0, 3.6), layout="constrained", facecolor="white")
+        axes = fig.subplots(rows, 1)
+        fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
+        for row, (ax, (measure, name)) in enumerate(zip(axes, KEY_VS_OTHER_MEASURES)):
+            values = {g: float(groups.at[g, measure]) if g in groups.index and measure in groups
+                      else np.nan for g in GROUP_STYLE}
+            left, right = _row_limits(list(values.values()))
+            ax.set_xlim(left, right)
+            ax.set_ylim(-1, 1)
+            ax.set_yticks([0], [name])
+            ax.tick_params(axis="y", length=0, labelsize=8.5)
+            ax.tick_params(axis="x", labelsize=7.5, pad=2)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_formatter(percent_axis())
+            ax.grid(axis="y", visible=False)
+            ax.spines["left"].set_visible(False)
+            reference = _REFERENCE.get(measure)
+            if reference is not None and left < reference < right:
+                ax.axvline(reference, color="#777777", linewidth=0.9, zorder=1)
+            key, other = values["key"], values["other"]
+            if np.isfinite(key) and np.isfinite(other):
+                ax.plot([key, other], [0, 0], color="#cfcfcf", linewidth=3.5, solid_capstyle="butt", zorder=2)
+            order = sorted((v, g) for g, v in values.items() if np.isfinite(v))
+            for position, (value, group) in enumerate(order):
+                marker, colour, label = GROUP_STYLE[group]
+                ax.scatter([value], [0], s=55, marker=marker, color=colour, edgecolor=NAVY, linewidth=0.9, zorder=3)
+                to_right = position == len(order) - 1 and len(order) > 1 or (len(order) == 1)
+                ax.annotate(f"{value:.1%}", (value, 0), xytext=(8 if to_right else -8, 0), textcoords="offset points",
+                            ha="left" if to_right else "right", va="center", fontsize=8, color="#222222",
+                            fontweight="bold" if group == "key" else "normal")
+            missing = [GROUP_STYLE[g][2] for g, v in values.items() if not np.isfinite(v)]
+            if missing:
+                ax.text(0.01, 0.5, f"{' and '.join(missing)}: n/a", transform=ax.transAxes, ha="left",
+                        va="center", fontsize=7.5, color="#555555", style="italic")
+            gap = f"{(key - other) * 100:+.1f} pts" if np.isfinite(key) and np.isfinite(other) else "n/a"
+            ax.text(1.02, 0.5, gap, transform=ax.transAxes, ha="left", va="center", fontsize=8.5, color="#222222",
+                    fontweight="bold")
+            if row == 0:
+                ax.text(1.02, 1.12, "Key − other", transform=ax.transAxes, ha="left", va="bottom", fontsize=7.5,
+                        color="#444444")
+        handles = [Line2D([], [], linestyle="none", marker=marker, markersize=7, markerfacecolor=colour,
+                          markeredgecolor=NAVY, markeredgewidth=0.9, label=label)
+                   for marker, colour, label in GROUP_STYLE.values()]
+        fig.legend(handles=handles, loc="outside upper right", ncols=2, fontsize=8)
+        fig.supxlabel(f"Each row has its own scale, at least {MIN_SPAN * 100:.0f} percentage points wide, "
+                      "so no row starts at zero: compare the values and the gaps.", x=0.0, ha="left", fontsize=7,
+                      color="#555555")
     return fig
 
 
@@ -116,7 +171,7 @@ def whale_curve(curve: pd.DataFrame, currency: str = "$", title: str = "Whale cu
     on the curve, and the loss-making tail is shaded. When total profit is not positive the curve
     is drawn in money instead of shares."""
     with house():
-        fig, ax = figure(7.0, 3.4)
+        fig, ax = figure(7.0, 2.7)
         ax.set_title(title)
         if curve.empty:
             _no_data(ax, "No account has revenue or cost to serve in the window")
@@ -170,7 +225,7 @@ def manager_load(load: pd.DataFrame, min_accounts: int = 5, max_accounts: int = 
     rows = load.iloc[::-1]   # largest at the top
     n = len(rows)
     with house():
-        fig, ax = figure(7.0, 1.2 + 0.3 * max(n, 2))
+        fig, ax = figure(7.0, 1.1 + 0.22 * max(n, 2))
         ax.set_title(title)
         if n == 0:
             _no_data(ax, "No managers")

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in a scheduled build; the notebook's inline backend overrides this
 import matplotlib.pyplot as plt
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -56,19 +57,32 @@ def figure(width: float = 7.0, height: float = 3.4) -> tuple[Figure, plt.Axes]:
 
 
 def money_axis(currency: str = "$") -> FuncFormatter:
+    """Money in short form: $13.9M, $273K, $1.4K, $950. Below ten thousand the thousands keep one
+    decimal, or an axis from $1,000 to $1,750 would read "$1K, $1K, $2K, $2K"."""
     def fmt(value: float, _pos: int) -> str:
         v = abs(value)
         sign = "-" if value < 0 else ""
-        if v >= 1e6:
+        if v >= 999.5e3:        # $999.6K prints as $1.0M, not $1000K
             return f"{sign}{currency}{v / 1e6:.1f}M"
-        if v >= 1e3:
+        if round(v) >= 1e4:
             return f"{sign}{currency}{v / 1e3:.0f}K"
+        if round(v) >= 1e3:
+            return f"{sign}{currency}{v / 1e3:.1f}".rstrip("0").rstrip(".") + "K"
         return f"{sign}{currency}{v:.0f}"
     return FuncFormatter(fmt)
 
 
 def percent_axis(decimals: int = 0) -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: f"{v * 100:.{decimals}f}%")
+
+
+def text_size(fig: Figure, renderer: RendererBase, text: str, **kwargs: object) -> tuple[float, float]:
+    """Width and height in pixels (at ``fig.dpi``) that ``text`` takes when drawn with these settings:
+    label placement measures the text it places rather than guessing from its length."""
+    probe = fig.text(0, 0, text, **kwargs)
+    box = probe.get_window_extent(renderer)
+    probe.remove()
+    return box.width, box.height
 
 
 def png_bytes(fig: Figure, dpi: int = 200) -> bytes:

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..files import not_a_file_message, special_file
+
 
 class CsvReadError(Exception):
     """A file that cannot be read as CSV text; the message says why, for the user."""
@@ -34,6 +36,9 @@ def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     """
     options = dict(header=None, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=True,
                    encoding=encoding)
+    kind = special_file(path)
+    if kind is not None:   # a named pipe would block the reader for ever, a device never end
+        raise CsvReadError(not_a_file_message(kind))
     try:
         # Blank lines before the header are skipped (pandas would see no columns), and counted.
         leading, cr_only = _leading_blank_lines(path, encoding)
@@ -47,9 +52,9 @@ def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise CsvReadError("is empty; expected a header row with the column names") from None
     except UnicodeDecodeError as exc:
-        raise CsvReadError(f"is not {encoding.replace('-sig', '').upper()} text (byte "
-                           f"{exc.object[exc.start:exc.start + 1].hex()} cannot be decoded); "
-                           "save it as CSV UTF-8") from None
+        byte, line = _first_undecodable(path, encoding, exc)
+        raise CsvReadError(f"is not {encoding.replace('-sig', '').upper()} text (byte {byte} on this line "
+                           "cannot be decoded); save it as CSV UTF-8", row=line) from None
     except (ValueError, OSError, csv.Error, LookupError) as exc:  # ParserError is a ValueError
         fields = _FIELDS_RE.search(str(exc))
         if fields:
@@ -69,6 +74,25 @@ def read_csv_text(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     body = body.set_axis(header, axis=1)
     body.index = body.index - 1
     return body
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _first_undecodable(path: Path, encoding: str, exc: UnicodeDecodeError) -> tuple[str, int | None]:
+    """The first byte that cannot be decoded, in hex, and its line in the file (1 = the header).
+    pandas decodes in chunks, so its error's position is within a chunk: decode the file again
+    here to find the line."""
+    try:
+        data = path.read_bytes()
+        data.decode(encoding)
+    except UnicodeDecodeError as full:
+        start = full.start + (3 if encoding.lower().replace("_", "-") in ("utf-8-sig", "utf8-sig")
+                              and data.startswith(b"\xef\xbb\xbf") else 0)
+        return data[start:start + 1].hex(), len(_LINE_BREAK.split(data[:start]))
+    except (OSError, LookupError):
+        pass
+    return exc.object[exc.start:exc.start + 1].hex(), None
 
 
 _QUOTE_AFTER_BLANK = re.compile(rb',[ \t]+"')

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from ..errors import Problem
 from .schema import TABLES
 
 QUALITY_COLUMNS = ("step", "table", "what", "count", "detail")
@@ -47,6 +48,8 @@ class Dataset:
     quality: pd.DataFrame = field(default_factory=quality_frame)
     # Statements about how the tables were made (e.g. how targets were derived), for the reader.
     notes: tuple[str, ...] = ()
+    # What is odd but not wrong (rows dated after today), for `validate` and the build log.
+    warnings: tuple[Problem, ...] = ()
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)

@@ -13,7 +13,7 @@ from ..errors import DataValidationError, Problem
 from .csvfile import CsvReadError, read_csv_text
 from .dataset import Dataset, empty_table
 from .schema import TABLES
-from .validate import check_references, check_target_quarters, coerce_table
+from .validate import check_future_dates, check_parent_cycles, check_references, check_target_quarters, coerce_table
 
 
 def tables_from_frames(raw: dict[str, pd.DataFrame], sources: dict[str, str], origin: str) -> Dataset:
@@ -30,11 +30,12 @@ def tables_from_frames(raw: dict[str, pd.DataFrame], sources: dict[str, str], or
         typed[name] = frame
     problems += check_references(typed, sources)
     problems += check_target_quarters(typed, sources)
+    problems += check_parent_cycles(typed, sources)
     if problems:
         raise DataValidationError(problems)
     present = frozenset(typed)
     full = {name: typed[name] if name in typed else empty_table(name) for name in TABLES}
-    return Dataset(**full, present=present, source=origin)
+    return Dataset(**full, present=present, source=origin, warnings=tuple(check_future_dates(typed, sources)))
 
 
 def load_folder(folder: str | Path) -> Dataset:

@@ -30,8 +30,8 @@ import pandas as pd
 
 from ..config import KINDS
 from ..errors import ConfigError, DataValidationError, Problem
-from ..files import file_fingerprint
-from ..urls import mask_url
+from ..files import file_fingerprint, not_a_file_message, special_file
+from ..urls import mask_url, secret_forms, with_encoded_password
 from .csvfile import CsvReadError, read_csv_text
 
 EXTRA_HINT = 'pip install "kamreports[sources]"'
@@ -171,6 +171,9 @@ class ExcelSource(TableSource):
     def __init__(self, path: str | Path, tables: dict[str, str] | None = None):
         super().__init__(tables)
         self.path = Path(path)
+        kind = special_file(self.path)
+        if kind is not None:
+            raise DataValidationError([Problem(str(self.path), not_a_file_message(kind))])
         if not self.path.is_file():
             raise DataValidationError([Problem(str(self.path), "Excel workbook does not exist")])
         self._sheets: dict[str, pd.DataFrame] | None = None
@@ -232,6 +235,9 @@ class ParquetSource(TableSource):
         path = self.path(name)
         if not path.exists():
             return None
+        kind = special_file(path)
+        if kind is not None:   # a named pipe would block the reader for ever
+            raise DataValidationError([Problem(str(path), not_a_file_message(kind))])
         _import("pyarrow", "Parquet files", str(path))
         try:
             frame = pd.read_parquet(path, engine="pyarrow")
@@ -265,7 +271,7 @@ class SqlSource(TableSource):
         self.url_text = url
         self._where = where
         self._engine = None
-        self._secret = ""
+        self._secrets = secret_forms(url)   # before anything parses the URL, which may fail
 
     def describe(self) -> str:
         return mask_url(self.url_text)
@@ -278,17 +284,17 @@ class SqlSource(TableSource):
 
     def _scrub(self, message: str) -> str:
         message = mask_url(message)
-        if self._secret:
-            message = message.replace(self._secret, "***")
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
         return message
 
     def engine(self):
         if self._engine is None:
             sqlalchemy = _import("sqlalchemy", "SQL databases", self._where)
             url = expand_env(self.url_text, self._where)
+            self._secrets = sorted({*self._secrets, *secret_forms(url)}, key=len, reverse=True)
             try:
-                parsed = sqlalchemy.engine.make_url(url)
-                self._secret = parsed.password or ""
+                parsed = sqlalchemy.engine.make_url(with_encoded_password(url))
                 self._engine = sqlalchemy.create_engine(parsed)
             except ImportError as exc:
                 raise ConfigError([Problem(self.describe(), f"the database driver '{exc.name or exc}' is not "

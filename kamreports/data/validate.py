@@ -6,8 +6,10 @@ count, so one systematically broken column does not bury the rest.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from .._fast import is_in, per_distinct
@@ -16,6 +18,11 @@ from ..periods import QUARTER_PATTERN, code_labels, date_codes, label_codes
 from .schema import TABLES, Column, Table
 
 MAX_LISTED_PER_CHECK = 10
+
+#: No amount in a QBR reaches a quadrillion in any currency: a larger one is a typing error or a
+#: wrong unit. Capping each amount also keeps every sum of them finite (10^8 rows x 10^15 < 10^24),
+#: so no total, growth rate or chart axis can overflow.
+MONEY_MAX = 1e15
 
 _EXPECTED = {
     "date": "a date such as 2026-07-31",
@@ -137,7 +144,19 @@ def coerce_column(col: Column, raw: pd.Series, source: str, problems: list[Probl
     if col.maximum is not None:
         high = valid & (numbers > col.maximum)
         _report(problems, source, text.index[high], col.name, text, f"is above the maximum {col.maximum:g}")
+    elif col.kind == "money":
+        high = valid & (numbers.abs() > MONEY_MAX)
+        _report(problems, source, text.index[high], col.name, text,
+                "is above 10^15, more than any amount in a QBR; a typing error or the wrong unit?")
+        valid &= ~high
     numbers = numbers.astype("float64")
+    if valid.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(numbers[valid].sum())
+        if not np.isfinite(total):  # the cells are finite, their sum is not: name the largest
+            largest = numbers[valid].abs().idxmax()
+            _report(problems, source, pd.Index([largest]), col.name, text,
+                    "makes the column's total too large to compute (it overflows); check the amounts")
     if col.kind == "int":  # a huge value (already reported) must not break the cast
         return numbers.where(numbers.abs() < 2.0 ** 53).round().astype("Int64")
     return numbers
@@ -177,10 +196,47 @@ def coerce_table(spec: Table, raw: pd.DataFrame, source: str) -> tuple[pd.DataFr
     if spec.key:
         dup = out.duplicated(list(spec.key), keep="first") & out[list(spec.key)].notna().all(axis=1)
         if dup.any():
-            key_values = out.loc[dup, list(spec.key)].astype("string").agg(" / ".join, axis=1)
-            _report(problems, source, out.index[dup], " + ".join(spec.key), key_values,
-                    "duplicate id; each must appear once")
+            if _looks_like_lines(out, spec):
+                _report_line_ids(problems, source, out, spec, dup)
+            else:
+                key_values = out.loc[dup, list(spec.key)].astype("string").agg(" / ".join, axis=1)
+                _report(problems, source, out.index[dup], " + ".join(spec.key), key_values,
+                        "duplicate id; each must appear once")
     return out, problems
+
+
+#: What one row of a keyed table stands for, in the hint for a table that repeats its ids.
+_ONE_ROW_PER = {"accounts": "account (customer)", "products": "product", "opportunities": "opportunity",
+                "targets": "account and quarter", "stakeholders": "account and name",
+                "kam_costs": "account and quarter"}
+
+
+def _looks_like_lines(out: pd.DataFrame, spec: Table) -> bool:
+    """Ids on several rows each, as order lines repeat their customer and product: at least 1.5 rows
+    per id. One or two repeats in a real accounts file are typing errors, and are listed as such."""
+    keyed = out[list(spec.key)].dropna()
+    distinct = len(keyed.drop_duplicates())
+    return distinct > 0 and len(keyed) >= 1.5 * distinct
+
+
+def _report_line_ids(problems: list[Problem], source: str, out: pd.DataFrame, spec: Table, dup: pd.Series) -> None:
+    """One problem per repeated id (at its second row), with how many rows it is on; the first says
+    what to do: make the table one row per key from the lines (docs/data_profiles.md)."""
+    key = list(spec.key)
+    keyed = out.loc[out[key].notna().all(axis=1), key].astype("string").agg(" / ".join, axis=1)
+    counts = keyed.value_counts()
+    second = keyed[dup].drop_duplicates()          # each repeated id at its first repeated row
+    for i, (row, value) in enumerate(second.items()):
+        if i == MAX_LISTED_PER_CHECK:
+            problems.append(Problem(source, f"... {len(second) - i} more ids like this, "
+                                            f"{int(dup.sum()):,} repeated rows in all", column=" + ".join(key)))
+            break
+        message = f"duplicate id, on {int(counts[value]):,} rows; each must appear once"
+        if i == 0:
+            message = (f"duplicate id, on {int(counts[value]):,} rows: this looks like one row per order line; "
+                       f"make the {spec.name} table with one row per {_ONE_ROW_PER.get(spec.name, 'id')} "
+                       "with one_row_per: in the profile (docs/data_profiles.md, 'Tables from order lines')")
+        problems.append(Problem(source, message, row=int(row) + 2, column=" + ".join(key), value=value))
 
 
 def check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
@@ -223,4 +279,65 @@ def check_target_quarters(tables: dict[str, pd.DataFrame], sources: dict[str, st
     _report(problems, sources.get("targets", "targets"), labels.index[outside], "quarter", labels,
             f"is a quarter with no revenue at all in the data (the revenue covers {span}); "
             "a target must fall within that range")
+    return problems
+
+
+def check_parent_cycles(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
+    """An account that is its own parent, or whose parents lead back to it: there is no top of the
+    group, so its group cannot be shown. One problem per circle, at the row of its first account."""
+    accounts = tables.get("accounts")
+    if accounts is None or accounts.empty or "parent_id" not in accounts.columns:
+        return []
+    linked = accounts[accounts["parent_id"].notna() & accounts["account_id"].notna()]
+    parent: dict[str, str] = {}
+    row_of: dict[str, int] = {}
+    for index, account, up in zip(linked.index, linked["account_id"], linked["parent_id"]):
+        if account not in parent:
+            parent[account], row_of[account] = up, int(index)
+    visiting, done = 1, 2
+    state: dict[str, int] = {}
+    problems: list[Problem] = []
+    source = sources.get("accounts", "accounts")
+    for start in parent:
+        path, node = [], start
+        while node in parent and node not in state:
+            state[node] = visiting
+            path.append(node)
+            node = parent[node]
+        if state.get(node) == visiting:
+            circle = path[path.index(node):]
+            chain = " -> ".join([*circle, node]) if len(circle) <= 6 else \
+                " -> ".join([*circle[:5], "...", node])
+            what = "is its own parent" if len(circle) == 1 else f"is in a circle of parents ({chain})"
+            problems.append(Problem(source, f"{what}; a group needs a top-level account with no parent",
+                                    row=row_of[circle[0]] + 2, column="parent_id", value=parent[circle[0]]))
+        for visited in path:
+            state[visited] = done
+    return problems
+
+
+#: Dates that say when something happened; one after today is a typing error (2099 for 2019), and
+#: such a row would fall in no quarter the reports show. Close dates and targets look ahead on purpose.
+PAST_DATES = (("revenue", "date"), ("feedback", "date"), ("stakeholders", "last_contact"),
+              ("opportunities", "created_date"))
+
+
+def check_future_dates(tables: dict[str, pd.DataFrame], sources: dict[str, str],
+                       today: dt.date | None = None) -> list[Problem]:
+    """Rows dated after ``today`` (the day the build runs) in :data:`PAST_DATES`: warnings, one per
+    column, naming the first such row and how many there are."""
+    today = today or dt.date.today()
+    limit = pd.Timestamp(today) + pd.Timedelta(days=1)
+    problems: list[Problem] = []
+    for table, column in PAST_DATES:
+        frame = tables.get(table)
+        if frame is None or frame.empty or column not in frame.columns:
+            continue
+        later = frame.index[(frame[column] >= limit).fillna(False).to_numpy(dtype=bool)]
+        if len(later):
+            first = later[0]
+            more = f"; {len(later) - 1} more rows like this" if len(later) > 1 else ""
+            problems.append(Problem(sources.get(table, table), f"is after today ({today.isoformat()}), so this row "
+                                    f"falls in no quarter the reports show{more}", row=int(first) + 2, column=column,
+                                    value=frame.at[first, column].date().isoformat()))
     return problems

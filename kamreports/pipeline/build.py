@@ -7,6 +7,7 @@ never leaves a half-written quarter and never destroys the previous one.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -25,11 +26,16 @@ import pandas as pd
 from ..config import Settings, settings_dict
 from ..data import Dataset
 from ..errors import BuildError, ConfigError, Problem
+from ..formatting import display_name
 from ..inputs import load_inputs
-from ..model import Portfolio
-from ..periods import quarter_end
-from .covers import COVER_CSS, cover_html, logo_data_uri, monogram_data_uri
-from .jobs import NOTEBOOKS_DIR, Job, JobResult, Worker, _init_worker, _run_in_worker
+from ..model import Portfolio, build_portfolio
+from ..periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
+from ..present.brand import brand_logo
+from ..records import RECORD_DIR, attach_history, history_manifest, load_history, record_dir, records_root, write_record
+from .covers import COVER_CSS
+from .deadline import RenderTimeout, deadline
+from .jobs import NOTEBOOKS_DIR, RENDER_TIMEOUT, Job, JobResult, Worker, _init_worker, _run_in_worker
+from .stale import keep_previous_packs, marked_for_book
 from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,7 @@ class BuildOptions:
     wait: bool = False             # queue behind a running build instead of refusing
     notebooks: Path | None = None  # a folder with the team's own account_plan/portfolio_review notebooks
     scheduler: str | None = None   # Dask scheduler address (tcp://host:port); overrides the settings' scheduler
+    render_timeout: float | None = RENDER_TIMEOUT   # seconds rendering one pack (HTML and PDF) may take
 
 
 @dataclass
@@ -63,6 +70,13 @@ class BuildReport:
     manifest: dict = field(default_factory=dict)
     reused: list[str] = field(default_factory=list)
     up_to_date: bool = False
+    kept_previous: bool = False    # every pack failed: the previous quarter folder was left as it was
+    book_error: str | None = None  # the book could not be made (its time limit); the packs were
+
+    @property
+    def stale(self) -> list[str]:
+        """Failed packs shown with their previous build's files."""
+        return [k for k, r in self.results.items() if r.status != "built" and r.stale]
 
     @property
     def failed(self) -> list[str]:
@@ -70,7 +84,7 @@ class BuildReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.book_error
 
 
 RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -102,36 +116,31 @@ def inputs_hash(dataset: Dataset, settings: Settings) -> str:
 
 
 def plan_jobs(portfolio: Portfolio, account_ids: list[str], data: Path | None, config: Path | None,
-              notebooks: Path) -> list[Job]:
-    """One job per pack. Footers get each pack's own input hash later (see fingerprint_jobs)."""
+              notebooks: Path, records: Path | None = None) -> list[Job]:
+    """One job per pack. Footers get each pack's own input hash later (see fingerprint_jobs).
+    ``records``: the folder of earlier quarters' records, passed to each notebook (so local and Dask
+    workers read the same history as the build)."""
     settings = portfolio.settings
     quarter = portfolio.quarter
     company = settings.company
     common = dict(quarter=quarter, data=str(data.resolve()) if data else None,
-                  config=str(config.resolve()) if config else None)
+                  config=str(config.resolve()) if config else None,
+                  records=str(Path(records).resolve()) if records else None)
     as_of = quarter_end(quarter).isoformat()
     frame = dict(footer_note=f"Data as of {as_of}", page_size=settings.report.page_size,
                  primary_color=company.primary_color, accent_color=company.accent_color, extra_css=COVER_CSS)
-    logo = brand_logo(settings)
-
-    def cover(kind: str, title: str, meta: str, mark: str) -> str:
-        return cover_html(company.name, logo, kind, title, quarter, meta, mark)
-
+    mark = settings.report.classification   # page one of each pack carries its band: no separate cover page
+    # titles and running headers show names shortened (display_name); the job keeps the full name
     jobs = [Job("portfolio", "portfolio", "Portfolio review", str(notebooks / "portfolio_review.ipynb"),
-                "portfolio", common, title=f"{company.name} — Portfolio review {quarter}",
-                running_header=f"Portfolio review · {quarter} · Internal",
-                cover_html=cover("Portfolio review", "Key-account portfolio", f"Data as of {as_of}",
-                                 "Internal — not for distribution outside the company"), **frame)]
+                "portfolio", common, title=f"{display_name(company.name)} — Portfolio review {quarter}",
+                running_header=f"Portfolio review · {quarter} · {mark}", **frame)]
     used: set[str] = {"portfolio"}
     for account_id in account_ids:
-        row = portfolio.summary.loc[account_id]
-        name = str(row["name"])
-        owner = f" · Key-account manager: {row['owner']}" if pd.notna(row["owner"]) else ""
+        name = str(portfolio.summary.at[account_id, "name"])
         jobs.append(Job(account_id, "account", name, str(notebooks / "account_plan.ipynb"),
                         f"accounts/{slugify(f'{account_id}-{name}', used)}", dict(common, account_id=account_id),
-                        title=f"{name} — Account plan {quarter}",
-                        running_header=f"{name} · {quarter} · Confidential",
-                        cover_html=cover("Account plan", name, f"Data as of {as_of}{owner}", "Confidential"),
+                        title=f"{display_name(name)} — Account plan {quarter}",
+                        running_header=f"{display_name(name)} · {quarter} · {mark}",
                         **frame))
     return jobs
 
@@ -154,7 +163,11 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
 
     An account's pack depends on its own rows in every table, its computed
     figures (which include portfolio-relative scores), its plan file, the
-    notebook, settings and code; the portfolio pack on all the data.
+    notebook, settings and code; the portfolio pack on all the data. With a
+    history attached, each pack's ``history`` part hashes what it can show of the
+    earlier quarters (an account's rows and plan snapshot in each, or all of them;
+    sources and notes), so a record rewritten or removed rebuilds the packs that
+    show it. Where the records are (a notebook parameter) is not a reason to rebuild.
     """
     settings_hash = hash_bytes(json.dumps(settings_dict(portfolio.settings), sort_keys=True, default=str))
     per_account = _per_account_hashes(portfolio.dataset)
@@ -163,7 +176,11 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
     for job in jobs:
         notebook = Path(job.notebook)
         parts = {"code": code_hash(), "notebook": hash_bytes(notebook.read_bytes()), "settings": settings_hash,
-                 "frame": hash_bytes(json.dumps([job.frame_metadata(), job.parameters, job.folder], sort_keys=True))}
+                 "frame": hash_bytes(json.dumps([job.frame_metadata(), {k: v for k, v in job.parameters.items()
+                                                                        if k != "records"}, job.folder],
+                                                sort_keys=True))}
+        if portfolio.history is not None:
+            parts["history"] = portfolio.history.fingerprint(job.key if job.kind == "account" else None)
         if job.kind == "account":
             parts["data"] = hash_bytes(*(f"{t}:{h.get(job.key, 0)}" for t, h in sorted(per_account.items())))
             parts["figures"] = hash_bytes(str(figures.get(job.key)))
@@ -173,11 +190,6 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
             parts["portfolio"] = digest[:16]
         out[job.key] = parts
     return out
-
-
-def brand_logo(settings: Settings) -> str:
-    company = settings.company
-    return logo_data_uri(settings.resolve(company.logo)) or monogram_data_uri(company.name, company.primary_color)
 
 
 def _versions() -> dict[str, str]:
@@ -193,35 +205,65 @@ def _versions() -> dict[str, str]:
 
 
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
-             on_done: Callable[[Job, JobResult], None]) -> dict[str, JobResult]:
-    """Run jobs; in-process for one worker, else a pool of warm-kernel processes."""
+             on_done: Callable[[Job, JobResult], None],
+             render_timeout: float | None = RENDER_TIMEOUT) -> dict[str, JobResult]:
+    """Run jobs; in-process for one worker, else a pool of warm-kernel processes.
+
+    A pack that could not be written because of the disk (full, read-only) stops the run with a
+    BuildError, since every later pack would meet the same disk. Whatever stops the run (that,
+    Ctrl-C, SIGTERM) stops the workers and their kernels before it goes on up, so nothing is left
+    running and nothing writes into the staging folder while it is removed."""
     results: dict[str, JobResult] = {}
+
+    def finish(job: Job, result: JobResult) -> None:
+        results[job.key] = result
+        on_done(job, result)
+        if result.storage_error:
+            raise BuildError(result.error or "writing the packs failed")
+
     if workers <= 1:
-        worker = Worker(timeout)
+        worker = Worker(timeout, render_timeout)
         try:
             for job in jobs:
-                results[job.key] = worker.run(job, staging)
-                on_done(job, results[job.key])
+                finish(job, worker.run(job, staging))
         finally:
             worker.close()
         return results
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                initargs=(timeout,)) as pool:
+    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                  initargs=(timeout, render_timeout))
+    try:
         futures = {pool.submit(_run_in_worker, job, str(staging)): job for job in jobs}
-        try:
-            for future in cf.as_completed(futures):
-                job = futures[future]
-                try:
-                    results[job.key] = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
-                    results[job.key] = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
-                on_done(job, results[job.key])
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
+        for future in cf.as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
+                result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
+            finish(job, result)
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     return results
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
+    """Stop a pool now: queued jobs are dropped, and each worker gets SIGTERM, on which it kills its
+    kernel (in a session of its own, so it would outlive the worker) and exits; one that has not
+    gone after ``grace`` seconds is killed."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline_at = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.1, deadline_at - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(5)
 
 
 def default_workers() -> int:
@@ -232,11 +274,17 @@ def default_workers() -> int:
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging`` in two renames; the old copy is removed last."""
+    """Replace ``final`` with ``staging`` in two renames; the old copy is removed last. If the
+    second rename fails, the first is undone, so the quarter's folder is never left missing."""
     old = final.with_name(f".old-{final.name}-{os.getpid()}")
     if final.exists():
         os.replace(final, old)
-    os.replace(staging, final)
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        if old.exists() and not final.exists():
+            os.replace(old, final)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -275,6 +323,8 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
 
     started = time.perf_counter()
     inputs = load_inputs(options.config, options.data, options.quarter, options.accounts)
+    for warning in inputs.warnings:   # odd but not wrong (rows dated after today): said, then built
+        log.warning("%s", warning)
     settings, dataset, portfolio = inputs.settings, inputs.dataset, inputs.portfolio
     data_path = inputs.data_location
     quarter = portfolio.quarter
@@ -285,7 +335,9 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
             raise ConfigError([Problem(str(notebooks), f"notebook {name} is missing")])
 
     digest = inputs_hash(dataset, settings)
-    jobs = plan_jobs(portfolio, account_ids, data_path, options.config, notebooks)
+    records = records_root(settings, options.output)
+    attach_history(portfolio, load_history(portfolio, records))   # earlier quarters: as reported, or recomputed
+    jobs = plan_jobs(portfolio, account_ids, data_path, options.config, notebooks, records)
     prints = fingerprint_jobs(jobs, portfolio, digest)
     jobs = [dataclasses.replace(j, footer_note=f"{j.footer_note} · inputs {hash_bytes(*prints[j.key].values())[:8]}")
             for j in jobs]
@@ -297,7 +349,11 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     except OSError as exc:
         raise BuildError(f"cannot create the output folder {output}: {exc.strerror or exc}") from None
     with BuildLock(output, wait=options.wait):
-        for note in recover_interrupted(output):
+        try:
+            notes = recover_interrupted(output)
+        except OSError as exc:
+            raise BuildError(f"cannot write to the output folder {output}: {exc.strerror or exc}") from None
+        for note in notes:
             log.warning(note)
         final = output / quarter
         previous = (read_manifest(final) if final.is_dir() else None) or {}
@@ -306,6 +362,12 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
         book_current = not options.book or (book_file.is_file() and previous.get("book_inputs") == book_digest)
         if not todo and previous and previous.get("status") == "complete" and book_current:
             log.info("everything is up to date in %s", final)
+            if not (record_dir(records, quarter) / "record.json").is_file():   # e.g. a new records: folder
+                try:
+                    write_record(record_dir(records, quarter), portfolio, digest)
+                except OSError as exc:
+                    raise BuildError(f"writing the record of {quarter} failed: {exc.strerror or exc} "
+                                     f"({getattr(exc, 'filename', '') or records})") from None
             return BuildReport(quarter, final, reused, jobs, book_file if options.book else None,
                                time.perf_counter() - started, previous, list(reused), up_to_date=True)
         if on_plan:
@@ -324,21 +386,44 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 from .dask_backend import run_jobs_on_dask
 
                 executed_on = f"dask {scheduler}"
-                results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done))
+                results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done,
+                                                render_timeout=options.render_timeout))
             else:
                 workers = max(1, min(options.workers or default_workers(), len(run) or 1))
                 executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
-                results.update(run_jobs(run, staging, workers, options.timeout, on_done))
+                results.update(run_jobs(run, staging, workers, options.timeout, on_done, options.render_timeout))
             for key, why in todo.items():
                 results[key].reason = why
-            book = None
-            built = [j for j in jobs if results[j.key].status == "built"]
+            if final.is_dir() and not any(r.status == "built" for r in results.values()):
+                # nothing new is good: the previous folder is worth more than one that lists failures
+                shutil.rmtree(staging, ignore_errors=True)
+                log.error("every pack failed; %s is kept as it was", final)
+                return BuildReport(quarter, final, results, jobs, None, time.perf_counter() - started, previous,
+                                   list(reused), kept_previous=True)
+            stale = keep_previous_packs(jobs, results, previous, final, staging)
+            for key in stale:
+                log.warning("%s failed; its previous pack is kept and marked stale", key)
+            book, book_error = None, None
+            built = [j for j in jobs if results[j.key].status == "built" or results[j.key].stale]
             if options.book and built:
-                book = write_book(staging, portfolio, built, results, brand_logo(settings))
+                limit = (options.render_timeout or 0) * len(built)   # each part rendered within the limit alone
+                try:
+                    with deadline(limit):
+                        book = write_book(staging, portfolio, marked_for_book(built, results), results,
+                                          brand_logo(settings))
+                except RenderTimeout:
+                    book_error = (f"the book took longer than {limit:g} s to lay out (--render-timeout "
+                                  f"{options.render_timeout:g} s for each of its {len(built)} packs) and was not made")
+                    log.error("%s", book_error)
             write_exports(staging, portfolio)
+            # the quarter's record: in the quarter's folder (swapped into place with it), or in records:
+            in_output = settings.records_path is None
+            write_record(staging / RECORD_DIR if in_output else record_dir(records, quarter), portfolio, digest)
             seconds = time.perf_counter() - started
             manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
-                                      seconds, _versions(), prints, book_digest, executed_on)
+                                      seconds, _versions(), prints, book_digest, executed_on,
+                                      history=history_manifest(portfolio.history, record_dir(records, quarter)),
+                                      book_error=book_error)
             write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
             _swap_into_place(staging, final)
         except OSError as exc:
@@ -349,5 +434,57 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return BuildReport(quarter, final, results, jobs, final / book.name if book else None,
-                       time.perf_counter() - started, manifest, list(reused))
+                       time.perf_counter() - started, manifest, list(reused), book_error=book_error)
 
+
+@dataclass
+class BackfillReport:
+    """What ``kamreports build --backfill N`` did: the records written, and the quarters skipped and why."""
+
+    quarter: str                   # the reporting quarter; the records are of the quarters before it
+    folder: Path                   # the records folder
+    written: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def backfill(options: BuildOptions, count: int) -> BackfillReport:
+    """Write the records of the ``count`` quarters before the reporting quarter, recomputed from the
+    data with today's settings (one load of the data shared by all of them; no packs, no book).
+    A quarter that already has a record is skipped unless ``options.force``; one before the data
+    starts, or without revenue, is skipped with the reason. Why: history then survives a change of
+    settings, and later builds compare with these records instead of recomputing."""
+    started = time.perf_counter()
+    inputs = load_inputs(options.config, options.data, options.quarter)
+    settings, dataset, portfolio = inputs.settings, inputs.dataset, inputs.portfolio
+    records = records_root(settings, options.output)
+    digest = inputs_hash(dataset, settings)
+    first = min(parse_quarter(str(q)) for q in portfolio.quarterly["quarter"].dropna().unique())
+    report = BackfillReport(portfolio.quarter, records)
+    try:
+        records.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot create the records folder {records}: {exc.strerror or exc}") from None
+    # the output folder's lock when the records live there, else the records folder's own
+    with BuildLock(records, wait=options.wait):
+        for quarter in reversed(quarter_range(shift_quarter(portfolio.quarter, -1), count)):
+            folder = record_dir(records, quarter)
+            if (folder / "record.json").is_file() and not options.force:
+                report.skipped.append((quarter, "it has a record already (--force overwrites it)"))
+                continue
+            if parse_quarter(quarter) < first:
+                report.skipped.append((quarter, f"the data starts later ({first.year}Q{first.quarter})"))
+                continue
+            try:
+                earlier = build_portfolio(dataset, settings, quarter)
+            except (ConfigError, QuarterError):
+                report.skipped.append((quarter, "the data has no revenue in that quarter"))
+                continue
+            try:
+                write_record(folder, earlier, digest, origin="backfill")
+            except OSError as exc:
+                raise BuildError(f"writing the record of {quarter} failed: {exc.strerror or exc} "
+                                 f"({getattr(exc, 'filename', '') or folder})") from None
+            report.written.append(quarter)
+    report.seconds = time.perf_counter() - started
+    return report

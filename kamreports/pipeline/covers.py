@@ -1,9 +1,7 @@
 """Cover pages: company, logo (or a monogram), title, quarter, as-of date, marking."""
 from __future__ import annotations
 
-import base64
 from html import escape
-from pathlib import Path
 
 COVER_CSS = """
 .kam-cover { min-height: 220mm; display: flex; flex-direction: column; break-after: page; }
@@ -19,25 +17,6 @@ COVER_CSS = """
 .kam-cover .cover-meta { margin-top: 8mm; color: #555; font-size: 10pt; }
 .kam-cover .cover-mark { margin-top: auto; padding-top: 30mm; font-weight: bold; color: #8a1c1c; font-size: 10pt; }
 """
-
-
-def logo_data_uri(path: Path | None) -> str | None:
-    """The logo embedded as a data URI, so the pack needs no file beside it."""
-    if path is None:
-        return None
-    kind = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-    mime = kind[path.suffix.lower()]
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def monogram_data_uri(name: str, color: str) -> str:
-    """A square with the company's initials, for companies that gave no logo."""
-    initials = "".join(w[0] for w in name.split()[:2] if w and w[0].isalnum()).upper() or "K"
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
-           f'<rect width="64" height="64" rx="8" fill="{escape(color)}"/>'
-           f'<text x="32" y="42" font-family="DejaVu Sans, sans-serif" font-size="26" font-weight="bold" '
-           f'fill="white" text-anchor="middle">{escape(initials)}</text></svg>')
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def cover_html(company: str, logo_uri: str, kind: str, title: str, quarter: str, meta: str, mark: str,

@@ -17,6 +17,7 @@ every machine.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import tempfile
 import threading
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import BuildError
-from .jobs import Job, JobResult, Worker
+from .jobs import RENDER_TIMEOUT, Job, JobResult, Worker
 from .state import code_hash
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,16 @@ _ALL: list[Worker] = []             # closed when the worker process exits
 _ALL_LOCK = threading.Lock()
 
 
-def _thread_worker(timeout: int | None) -> Worker:
+def _thread_worker(timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT) -> Worker:
     worker = getattr(_LOCAL, "worker", None)
     if worker is None:
-        worker = Worker(timeout)
+        worker = Worker(timeout, render_timeout)
         _LOCAL.worker = worker
         with _ALL_LOCK:
             if not _ALL:
                 atexit.register(_close_all)
             _ALL.append(worker)
-    worker.timeout = timeout
+    worker.timeout, worker.render_timeout = timeout, render_timeout
     return worker
 
 
@@ -53,14 +54,16 @@ def _close_all() -> None:
         worker.close()
 
 
-def run_pack_task(job: Job, timeout: int | None, client_code: str) -> tuple[JobResult, dict[str, bytes]]:
-    """The task a Dask worker runs: build one pack, return its result and its files' bytes."""
+def run_pack_task(job: Job, timeout: int | None, client_code: str,
+                  render_timeout: float | None = RENDER_TIMEOUT) -> tuple[JobResult, dict[str, bytes]]:
+    """The task a Dask worker runs: build one pack, return its result and its files' bytes. The
+    render time limit works in a worker thread too (see :mod:`.deadline`)."""
     import socket
 
     if code_hash() != client_code:
         raise RuntimeError(f"worker {socket.gethostname()} runs a different kamreports than the client: "
                            "install the same version on every worker")
-    worker = _thread_worker(timeout)
+    worker = _thread_worker(timeout, render_timeout)
     with tempfile.TemporaryDirectory(prefix="kamreports-dask-") as tmp:
         result = worker.run(job, Path(tmp))
         files = {name: (Path(tmp) / name).read_bytes() for name in result.files} if result.status == "built" else {}
@@ -68,8 +71,11 @@ def run_pack_task(job: Job, timeout: int | None, client_code: str) -> tuple[JobR
 
 
 def run_jobs_on_dask(jobs: list[Job], staging: Path, scheduler: str, timeout: int | None,
-                     on_done: Callable[[Job, JobResult], None], connect_timeout: float = 20) -> dict[str, JobResult]:
-    """Submit every job to the cluster at ``scheduler``; write each pack as it arrives."""
+                     on_done: Callable[[Job, JobResult], None], connect_timeout: float = 20,
+                     render_timeout: float | None = RENDER_TIMEOUT) -> dict[str, JobResult]:
+    """Submit every job to the cluster at ``scheduler``; write each pack as it arrives. Whatever stops
+    the run (Ctrl-C, SIGTERM, a disk fault) cancels the cluster's tasks of this build and closes the
+    client before it goes on up."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -85,8 +91,8 @@ def run_jobs_on_dask(jobs: list[Job], staging: Path, scheduler: str, timeout: in
         log.info("Dask scheduler %s: %d workers", scheduler, workers)
         expected = code_hash()
         # pure=False: a pack is a side effect of its inputs on disk, never a cached value
-        futures = {client.submit(run_pack_task, job, timeout, expected, key=f"kamreports-{run_id}-{i}",
-                                 pure=False): job for i, job in enumerate(jobs)}
+        futures = {client.submit(run_pack_task, job, timeout, expected, render_timeout,
+                                 key=f"kamreports-{run_id}-{i}", pure=False): job for i, job in enumerate(jobs)}
         try:
             for future in as_completed(futures, loop=client.loop):
                 job = futures[future]
@@ -101,8 +107,11 @@ def run_jobs_on_dask(jobs: list[Job], staging: Path, scheduler: str, timeout: in
                     target.write_bytes(content)
                 results[job.key] = result
                 on_done(job, result)
-        except KeyboardInterrupt:
-            client.cancel(list(futures))
+                if result.storage_error:
+                    raise BuildError(result.error or "writing the packs failed")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.cancel(list(futures))
             raise
     finally:
         client.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,8 @@ from typing import Any
 
 import nbformat
 from jupyter_core.utils import run_sync
+
+from ..files import is_storage_error
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,23 @@ class WarmKernel:
                 run_sync(self._km.shutdown_kernel)(now=True)
             except Exception:  # a dead kernel may not answer; it is gone either way
                 log.debug("kernel shutdown raised", exc_info=True)
+            finally:
+                self.kill_now()   # e.g. interrupted in the middle of a cell: its event loop cannot stop it
         self._km = None
+
+    def kill_now(self) -> None:
+        """Kill the kernel's process group (it runs in a session of its own) and remove its connection
+        file: no event loop and no reply needed, so a signal handler may call it. Nothing if it is gone."""
+        km = self._km
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            process.wait(5)
+        with contextlib.suppress(Exception):
+            km.cleanup_connection_file()   # what a normal shutdown removes: /tmp/tmp*.json
 
     def _ready(self) -> bool:
         """Start a kernel if needed. True when the kernel has run a notebook and needs a reset, which
@@ -159,6 +178,8 @@ class WarmKernel:
             raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=f"cell {exc.exec_count}") from None
         except Exception as exc:  # noqa: BLE001 - kernel death, timeout: fail this notebook, keep the run going
             self.shutdown()
+            if is_storage_error(exc):   # the executed notebook could not be saved: a disk fault, not the notebook's
+                raise
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise NotebookFailed(f"{type(exc).__name__}: {first_line}") from None
         finally:

@@ -14,6 +14,8 @@ from typing import Any
 
 import nbformat
 
+from .deadline import RENDER_TIMEOUT
+
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
 #: Written between a pack's cover and its body, so the book can take the body from the pack's HTML.
 BODY_MARKER = "<!--kamreports:body-->"
@@ -55,68 +57,111 @@ class JobResult:
     error: str | None = None
     failed_cell: str | None = None
     reason: str = ""              # why it was (re)built or reused
+    storage_error: bool = False   # the pack could not be written (disk full, read-only): the build stops
+    stale: dict[str, Any] | None = None   # failed, and the previous build's files are shown instead
 
 
 class Worker:
     """Per-process state: a warm kernel and a renderer, created on first use."""
 
-    def __init__(self, timeout: int | None = None):
+    def __init__(self, timeout: int | None = None, render_timeout: float | None = RENDER_TIMEOUT):
         self.timeout = timeout
-        self._kernel = None
-        self._renderer = None
+        self.render_timeout = render_timeout
+        self._kernel: Any = None
+        self._renderer: Any = None
 
     def run(self, job: Job, staging: Path) -> JobResult:
+        from ..files import is_storage_error
+        from .deadline import RenderTimeout
         from .execute import NotebookFailed, WarmKernel
-        from .render import PageFrame, Renderer, document_html
 
         started = time.perf_counter()
         out_dir = staging / job.folder
-        out_dir.mkdir(parents=True, exist_ok=True)
         stem = Path(job.notebook).stem
+        t_exec = 0.0
         try:
+            out_dir.mkdir(parents=True, exist_ok=True)
             if self._kernel is None:
                 self._kernel = WarmKernel(cwd=NOTEBOOKS_DIR)
             executed = self._kernel.run(NOTEBOOKS_DIR / job.notebook, out_dir / f"{stem}.ipynb", job.parameters,
                                         timeout=self.timeout)
             t_exec = time.perf_counter() - started
-            if self._renderer is None:
-                self._renderer = Renderer()
-            frame = PageFrame(title=job.title, running_header=job.running_header, footer_note=job.footer_note,
-                              page_size=job.page_size, primary_color=job.primary_color,
-                              accent_color=job.accent_color)
             notebook = executed.notebook
             notebook.metadata["kamreports"] = job.frame_metadata()
             nbformat.write(notebook, out_dir / f"{stem}.ipynb")
-            body = self._renderer.body_html(notebook)
-            html = document_html(job.cover_html + BODY_MARKER + body, frame, extra_css=job.extra_css)
-            (out_dir / f"{stem}.html").write_text(html, encoding="utf-8")
-            pages = self._renderer.write_pdf(html, out_dir / f"{stem}.pdf")
+            pages = self._render(job, notebook, out_dir / stem)
         except NotebookFailed as exc:
             return JobResult(job.key, "failed", time.perf_counter() - started, error=str(exc),
                              failed_cell=exc.cell)
+        except RenderTimeout:
+            self._renderer = None   # stopped in the middle of a layout: start the next pack afresh
+            return JobResult(job.key, "failed", time.perf_counter() - started, t_exec,
+                             error=f"rendering took longer than {self.render_timeout:g} s, the limit on rendering "
+                                   "one pack; raise it with --render-timeout SECONDS if the pack is just large")
         except Exception as exc:  # noqa: BLE001 - rendering bug or I/O error: this pack fails, the run goes on
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            return JobResult(job.key, "failed", time.perf_counter() - started, error=f"rendering failed: {detail}")
+            if is_storage_error(exc):   # the disk, not the pack: the build stops (exit 2), the output is kept
+                return JobResult(job.key, "failed", time.perf_counter() - started, storage_error=True,
+                                 error=f"writing the packs failed: {getattr(exc, 'strerror', None) or exc} "
+                                       f"({getattr(exc, 'filename', None) or out_dir})")
+            return self._failed(job, exc, started)
         total = time.perf_counter() - started
         files = [f"{job.folder}/{stem}.{ext}" for ext in ("ipynb", "html", "pdf")]
         return JobResult(job.key, "built", total, t_exec, total - t_exec, pages, files)
+
+    def _render(self, job: Job, notebook: Any, stem: Path) -> int:
+        """The pack's HTML and PDF (``stem``.html, .pdf), within the render time limit; the page count."""
+        from .deadline import deadline
+        from .render import PageFrame, Renderer, document_html
+
+        frame = PageFrame(title=job.title, running_header=job.running_header, footer_note=job.footer_note,
+                          page_size=job.page_size, primary_color=job.primary_color, accent_color=job.accent_color)
+        with deadline(self.render_timeout):
+            if self._renderer is None:
+                self._renderer = Renderer()
+            body = self._renderer.body_html(notebook)
+            html = document_html(job.cover_html + BODY_MARKER + body, frame, extra_css=job.extra_css)
+            stem.with_suffix(".html").write_text(html, encoding="utf-8")
+            return self._renderer.write_pdf(html, stem.with_suffix(".pdf"))
+
+    @staticmethod
+    def _failed(job: Job, exc: BaseException, started: float) -> JobResult:
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return JobResult(job.key, "failed", time.perf_counter() - started, error=f"rendering failed: {detail}")
 
     def close(self) -> None:
         if self._kernel is not None:
             self._kernel.shutdown()
             self._kernel = None
 
+    def kill(self) -> None:
+        """Stop the kernel at once, from a signal handler: no event loop, no waiting on the kernel."""
+        if self._kernel is not None:
+            self._kernel.kill_now()
+            self._kernel = None
+
 
 _WORKER: Worker | None = None
 
 
-def _init_worker(timeout: int | None) -> None:
+def _stop_worker(signum: int, _frame: object) -> None:
+    """SIGTERM in a pool worker (from the build stopping its pool, or from systemd or a container
+    stopping every process): kill this worker's kernel, which runs in a session of its own and
+    would outlive us, and leave at once."""
+    import os
+
+    if _WORKER is not None:
+        _WORKER.kill()
+    os._exit(128 + signum)
+
+
+def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT) -> None:
     import atexit
     import signal
 
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _WORKER = Worker(timeout)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    _WORKER = Worker(timeout, render_timeout)
     atexit.register(_WORKER.close)
 
 

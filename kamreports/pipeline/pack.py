@@ -19,8 +19,12 @@ import jinja2
 from ..analytics.contract import accounts_csv_columns
 from ..config import Settings, settings_dict
 from ..files import write_atomic
+from ..formatting import display_name
 from ..model import Portfolio
 from ..periods import quarter_end
+from ..present.onepager import END as ONEPAGER_END
+from ..present.onepager import START as ONEPAGER_START
+from ..urls import mask_url
 from .covers import COVER_CSS, cover_html
 from .jobs import BODY_MARKER, Job, JobResult
 
@@ -50,7 +54,7 @@ def _cover(portfolio: Portfolio, parts: list[tuple[str, str]], logo: str, pages:
     return (
         cover_html(company.name, logo, "Quarterly business review", "Key-account portfolio and account plans",
                    portfolio.quarter, f"Data as of {as_of} · accounts in order of revenue, largest first",
-                   "Internal — not for distribution outside the company", part_label=company.name)
+                   portfolio.settings.report.classification, part_label=company.name)
         + '<section class="book-contents"><h2 class="contents-title">Contents</h2>'
         f'<ol class="{toc_class}">{contents}</ol></section>'
     )
@@ -103,29 +107,74 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     from .render import PageFrame, Renderer, css_string, document_html
 
     parts = [(f"part-{i}", job.name) for i, job in enumerate(jobs)]
-    company = portfolio.settings.company
+    company, report = portfolio.settings.company, portfolio.settings.report
+    summaries = report.book == "summary"
     frame = PageFrame(title=f"{company.name} — QBR pack {portfolio.quarter}",
-                      running_header=f"{company.name} · {portfolio.quarter} · Internal",
-                      footer_note=jobs[0].footer_note, page_size=portfolio.settings.report.page_size,
+                      running_header=f"{company.name} · {portfolio.quarter} · {report.classification}",
+                      footer_note=jobs[0].footer_note, page_size=report.page_size,
                       primary_color=company.primary_color, accent_color=company.accent_color)
-    header = css_string(f" · {portfolio.quarter} · Internal")
+    header = css_string(f" · {portfolio.quarter} · {report.classification}")
     css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
     path = staging / book_name(portfolio.quarter)
     renderer = Renderer()
 
     def section(i: int) -> str:
-        return f'<section class="book-part" id="part-{i}">{pack_body(staging, jobs[i])}</section>'
+        body = pack_body(staging, jobs[i])
+        if summaries and jobs[i].kind == "account":
+            body = page_one(body, jobs[i])
+        return f'<section class="book-part" id="part-{i}">{body}</section>'
 
     chunk_pages = chunk_pages or BOOK_CHUNK_PAGES
-    # A pack is its cover page and then exactly what its part of the book holds.
-    expected = [max(1, results[job.key].pages - 1) for job in jobs]
+    # a part is its pack's pages (page one carries the band, no cover), or just page one for a summary
+    expected = [1 if summaries and job.kind == "account" else max(1, results[job.key].pages) for job in jobs]
     if sum(expected) <= chunk_pages:
         html = document_html(_cover(portfolio, parts, logo) + "".join(section(i) for i in range(len(jobs))),
                              frame, extra_css=css)
         renderer.write_pdf(html, path)
-        return path
-    _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages, renderer)
+    else:
+        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages, renderer)
+    _link_plans(path)
     return path
+
+
+#: A book's link to an account's full plan: rewritten into a PDF link to that file (relative to the book).
+PLAN_LINK = "kamreports-plan:"
+
+
+def page_one(body: str, job: Job) -> str:
+    """An account pack's page one (between the one-pager's markers), with a link to the account's full
+    plan PDF beside the book; the whole body when the notebook made no page one."""
+    start, end = body.find(ONEPAGER_START), body.find(ONEPAGER_END)
+    if not 0 <= start < end:
+        return body
+    link = (f'<p class="full-plan"><a href="{PLAN_LINK}{escape(job.folder, quote=True)}/'
+            f'{escape(Path(job.notebook).stem)}.pdf">The full account plan of {escape(job.name)}</a></p>')
+    return f'<section class="onepager">{body[start:end]}{link}{ONEPAGER_END}</section>'
+
+
+def _link_plans(path: Path) -> None:
+    """Turn the book's ``kamreports-plan:`` links into links to the plan PDFs beside the book (a PDF
+    "go to another file" action with a relative file name), so they work wherever the folder is copied."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+
+    reader = PdfReader(path)
+    writer = PdfWriter(clone_from=reader)
+    changed = False
+    for page in writer.pages:
+        for ref in page.get("/Annots", []) or []:
+            annot = ref.get_object()
+            action = annot.get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if uri.startswith(PLAN_LINK):
+                annot[NameObject("/A")] = DictionaryObject({
+                    NameObject("/S"): NameObject("/GoToR"), NameObject("/F"): TextStringObject(uri[len(PLAN_LINK):]),
+                    NameObject("/D"): ArrayObject([NumberObject(0), NameObject("/Fit")])})
+                changed = True
+    if changed:
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        write_atomic(path, buffer.getvalue())
 
 
 def _chunks(pages: list[int], budget: int) -> list[list[int]]:
@@ -216,7 +265,9 @@ def _merge_chunks(files: list[Path], starts: list[int], path: Path) -> None:
 def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
                    book: Path | None, settings: Settings, data_path: Path | None, digest: str, seconds: float,
                    versions: dict[str, str], prints: dict[str, dict[str, str]], book_digest: str,
-                   executed_on: str = "local") -> dict:
+                   executed_on: str = "local", history: dict | None = None, book_error: str | None = None) -> dict:
+    """manifest.json. ``history`` (``records.history_manifest``): the key-list history, per quarter the
+    accounts that entered and left with the reasons, and whether it was as reported or recomputed."""
     summary = portfolio.summary
     entries = []
     for job in jobs:
@@ -228,8 +279,10 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
         if job.kind == "account":
             entry["is_key"] = bool(summary.at[job.key, "is_key"])
         if r.error:
-            entry["error"] = r.error
+            entry["error"] = mask_url(r.error)
             entry["failed_cell"] = r.failed_cell
+        if r.stale:   # failed, and the previous build's files are shown instead (pipeline.stale)
+            entry["stale"] = r.stale
         entries.append(entry)
     manifest = {
         "quarter": portfolio.quarter,
@@ -245,6 +298,12 @@ def write_manifest(staging: Path, portfolio: Portfolio, jobs: list[Job], results
         "book_inputs": book_digest if book else None,
         "packs": entries,
     }
+    if history is not None:
+        manifest["inputs"]["records"] = history.get("records")
+        manifest["history"] = history
+    if book_error:
+        manifest["book_error"] = book_error
+        manifest["status"] = "partial"
     write_atomic(staging / "manifest.json", json.dumps(manifest, indent=2, default=str))
     return manifest
 
@@ -262,10 +321,11 @@ def _index_environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def _cell(text: str, value: object, numeric: bool = False) -> dict[str, object]:
-    """One sortable cell of the index table, as data: the text shown and the value it sorts by."""
+def _cell(text: str, value: object, numeric: bool = False, title: str = "") -> dict[str, object]:
+    """One sortable cell of the index table, as data: the text shown, the value it sorts by, and the
+    full text as a tooltip when the text shown is shortened."""
     v = "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
-    return {"text": text, "value": str(v), "numeric": numeric}
+    return {"text": text, "value": str(v), "numeric": numeric, "title": title if title != text else ""}
 
 
 def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
@@ -283,9 +343,13 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
 
     def links(job: Job) -> dict[str, object]:
         r = results[job.key]
-        if r.status != "built":
-            return {"built": False, "error": r.error or ""}
         stem = Path(job.notebook).stem
+        if r.status != "built" and r.stale:   # its previous build's files, marked (pipeline.stale)
+            return {"built": False, "stale": True, "since": str(r.stale.get("built") or "an earlier build"),
+                    "error": mask_url(r.error or ""), "html": f"{job.folder}/{stem}.html",
+                    "pdf": f"{job.folder}/{stem}.pdf"}
+        if r.status != "built":
+            return {"built": False, "stale": False, "error": mask_url(r.error or "")}
         return {"built": True, "html": f"{job.folder}/{stem}.html", "pdf": f"{job.folder}/{stem}.pdf"}
 
     rows = []
@@ -299,7 +363,7 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
             band = str(s["health_band"])
             health = {"band": band, "css": band.lower(), "score": f"{s['health_score']:.0f}",
                       "value": f"{s['health_score']:.1f}"}
-        rows.append({"account": _cell(job.name, job.name),
+        rows.append({"account": _cell(display_name(job.name), job.name, title=job.name),
                      "tier": _cell(str(s["tier"]), str(s["tier"])),
                      "quadrant": _cell(str(s["quadrant"]), str(s["quadrant"])),
                      "health": health,
@@ -307,7 +371,8 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
                      "attainment": _cell(fmt.percent(s["attainment_q"], 0), s["attainment_q"], True),
                      "files": links(job)})
     html = _index_environment().get_template(INDEX_TEMPLATE).render(
-        company=company.name, primary_color=company.primary_color, accent_color=company.accent_color,
+        company=display_name(company.name), company_full=company.name,
+        primary_color=company.primary_color, accent_color=company.accent_color,
         quarter=portfolio.quarter, as_of=quarter_end(portfolio.quarter).isoformat(), logo=logo,
         book=book.name if book else None, portfolio=links(portfolio_job) if portfolio_job else None,
         has_health=has_health, rows=rows)
@@ -323,8 +388,9 @@ def accounts_table(portfolio: Portfolio) -> pd.DataFrame:
     s = portfolio.summary
     values = {"account_id": s.index, "quarter": portfolio.quarter}
     columns = accounts_csv_columns(portfolio.settings.selection.criteria)
-    out = pd.DataFrame({name: values[name] if source is None else s[source] for name, source in columns},
-                       index=s.index)
+    # a portfolio without a history has no prev_* columns: they are written empty
+    out = pd.DataFrame({name: values[name] if source is None else s[source] if source in s.columns else None
+                        for name, source in columns}, index=s.index)
     return out.sort_values("revenue_t4q", ascending=False, kind="mergesort")
 
 

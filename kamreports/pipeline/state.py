@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -23,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildBusy
+from ..errors import BuildBusy, BuildError
 
 log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -39,7 +40,10 @@ class BuildLock:
         self._fd: int | None = None
 
     def __enter__(self) -> BuildLock:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:   # a read-only file system, no permission, no room for one more file
+            raise BuildError(f"cannot write to the output folder {self.path.parent}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
         except OSError as exc:
@@ -50,13 +54,15 @@ class BuildLock:
                 raise BuildBusy(f"another build is writing to {self.path.parent} ({holder}); "
                                  "wait for it to finish, or pass --wait to queue behind it") from None
             raise
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        with contextlib.suppress(OSError):   # who holds the lock is a courtesy: a full disk must not stop us here
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -123,5 +129,5 @@ def change_reason(previous: dict[str, str] | None, current: dict[str, str], stat
     labels = {"data": "its data changed", "figures": "its figures changed", "plan": "its plan file changed",
               "notebook": "the notebook changed", "settings": "settings changed", "code": "kamreports changed",
               "frame": "page layout changed", "portfolio": "portfolio data changed",
-              "as_of": "the as-of date changed"}
+              "as_of": "the as-of date changed", "history": "its history changed"}
     return ", ".join(labels.get(k, f"{k} changed") for k in changed)

@@ -23,6 +23,18 @@ from .account import (
     stakeholder_table,
     swot_note,
 )
+from .history import (
+    band_changes_table,
+    health_driver_line,
+    key_list_history_table,
+    matrix_previous,
+    movement_section,
+    plan_progress_line,
+    plan_progress_section,
+    previous_positions,
+    sources_note,
+    transition_table,
+)
 from .html import (
     Formatter,
     bullet_list,
@@ -36,7 +48,9 @@ from .html import (
     table,
     use_pack_styles,
 )
+from .onepager import account_onepager, portfolio_onepager
 from .plan import (
+    account_methods,
     customer_section,
     deals_and_economics_section,
     plan_missing_notice,
@@ -46,6 +60,7 @@ from .plan import (
 )
 from .portfolio import (
     abc_class_table,
+    concentration_note,
     data_quality_section,
     health_kpis,
     health_ranking_table,
@@ -62,7 +77,6 @@ from .portfolio import (
     sensitivity_heading,
     sensitivity_table,
     stage_note,
-    stages_table,
 )
 from .roi import (
     group_measures_table,
@@ -71,6 +85,7 @@ from .roi import (
     profitability_note,
     programme_kpis,
     roi_findings,
+    roi_history_note,
     shown_slices,
     slice_table,
 )
@@ -82,15 +97,22 @@ __all__ = [
     # the account plan
     "account_kpis", "account_summary", "account_title", "cross_sell_table", "forecast_note", "growth_table",
     "health_breakdown_table", "health_gaps", "health_heading", "relationship_notes", "stakeholder_table", "swot_note",
+    # what changed since the last quarter
+    "band_changes_table", "health_driver_line", "key_list_history_table", "matrix_previous", "movement_section",
+    "plan_progress_line", "plan_progress_section",
+    "previous_positions", "sources_note", "transition_table",
+    # page one
+    "account_onepager", "portfolio_onepager",
     # the account plan's team sections
-    "customer_section", "deals_and_economics_section", "plan_missing_notice", "risks_and_governance_section",
-    "team_section", "value_and_goals_section",
+    "account_methods", "customer_section", "deals_and_economics_section", "plan_missing_notice",
+    "risks_and_governance_section", "team_section", "value_and_goals_section",
     # the portfolio review
-    "abc_class_table", "data_quality_section", "health_kpis", "health_ranking_table", "key_accounts_table",
+    "abc_class_table", "concentration_note", "data_quality_section", "health_kpis", "health_ranking_table",
+    "key_accounts_table",
     "opportunities_table", "overrides_section", "portfolio_kpis", "portfolio_summary", "portfolio_title",
     "promotion_table", "quadrant_table", "review_table", "selection_rule", "sensitivity_heading",
-    "sensitivity_table", "stage_note", "stages_table",
+    "sensitivity_table", "stage_note",
     # its ROI pages
     "group_measures_table", "managers_table", "periods_table", "profitability_note", "programme_kpis",
-    "roi_findings", "shown_slices", "slice_table",
+    "roi_findings", "roi_history_note", "shown_slices", "slice_table",
 ]

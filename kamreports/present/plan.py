@@ -14,6 +14,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from ..analytics.deals import gap_coverage
+from ..config import Settings
 from ..data.plans import PlanInputs
 from ..formatting import NumberFormat
 from ..model import AccountView
@@ -346,14 +347,16 @@ def team_section(account: AccountView) -> list[HTML]:
 
 
 def risks_and_governance_section(account: AccountView) -> list[HTML]:
-    """The risk register (the team's and the stakeholder map's), governance, decisions and asks."""
-    parts: list[HTML] = [_h3("Risk register"), risk_register(account.plan, account.risks)]
+    """The team's risk register, governance and the decisions of its meetings. (The asks are on page one;
+    the relationship risks the stakeholder map raises are listed with the stakeholders.)"""
     if not account.plan.exists:
-        return parts + [plan_missing_notice(account)]
+        return [_h3("Risk register"), plan_missing_notice(account)]
     decisions = decisions_table(account.plan)
-    return parts + [_h3("Governance"), governance_facts(account),
-                    *([_h3("Decisions and their follow-up"), decisions] if decisions is not None else []),
-                    _h3("Asks for the QBR"), asks_list(account.plan)]
+    note = paragraph(f"{len(account.risks)} relationship risk{'s' if len(account.risks) != 1 else ''} raised by "
+                     "the stakeholder map are listed with the stakeholders.", "small muted") if account.risks else None
+    return [_h3("Risk register"), risk_register(account.plan, []), *([note] if note else []),
+            _h3("Governance"), governance_facts(account),
+            *([_h3("Decisions and their follow-up"), decisions] if decisions is not None else [])]
 
 
 def deals_and_economics_section(account: AccountView) -> list[HTML]:
@@ -362,3 +365,28 @@ def deals_and_economics_section(account: AccountView) -> list[HTML]:
     return [_h3("Deals and pipeline"), *deals_summary(account), _h3("Profitability"), profitability_facts(account),
             _h3("Selection scores"), *selection_scores_table(account),
             *([_h3("The account's group"), *group] if group else [])]
+
+
+def account_methods(settings: Settings) -> HTML:
+    """The short appendix of an account plan: how its figures are made, with the thresholds in force."""
+    fc, health, plans, stages = settings.forecast, settings.health, settings.plans, settings.stages
+    weights = ", ".join(f"{name} {weight:g}" for name, weight in health.weights.items())
+    items = [
+        "Windows: the quarter is the reporting quarter; the last four quarters end with it; growth compares them "
+        "with the four quarters before, or the quarter with the same quarter a year earlier.",
+        f"Full-year forecast: revenue to date plus the remaining quarters at the average of the last "
+        f"{fc.run_rate_quarters}; its range is the spread of the last {fc.band_quarters} quarter-on-quarter changes, "
+        f"at least ±{fc.min_band:.0%}. On track: even the low end reaches the year's target; off track: even the "
+        "high end falls short; at risk: in between.",
+        f"Health (0-100): {weights}; below {health.red:g} is red, below {health.amber:g} amber. A component "
+        "without data is left out and the others are weighted up.",
+        f"Goals with a baseline, target and actual are measured against the straight line from baseline to target: "
+        f"on track from {plans.on_track:.0%} of that path, at risk from {plans.at_risk:.0%}, off track below or when "
+        f"past due and not met. An action is overdue when not done by its due date; a plan is stale when not "
+        f"reviewed for more than {plans.stale_after_days} days.",
+        f"Relationship stage from contacts mapped, levels engaged, share of wallet and tenure (0-12 points): "
+        f"Cooperative from {stages.cooperative}, Interdependent from {stages.interdependent}, Strategic from "
+        f"{stages.strategic}.",
+        "SWOT items in italics come from the data; the others from the account team.",
+    ]
+    return HTML('<ul class="small methods">' + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")

@@ -11,26 +11,37 @@ from collections.abc import Iterable
 import pandas as pd
 from IPython.display import HTML
 
-from ..analytics.narrative import portfolio_sentences
+from ..analytics.narrative import plural, portfolio_sentences
 from ..analytics.portfolio import revenue_share
-from ..config import Selection
+from ..analytics.selection import (
+    criterion_label,
+    declining_key_accounts,
+    ranked_population,
+    review_rules,
+    top_count,
+    top_promotions,
+)
+from ..config import Selection, Settings
 from ..formatting import NumberFormat
 from .html import bullet_list, callout, heading, kpi_strip, paragraph, table
 
 KEY_ACCOUNT_COLUMNS = {"name": "Account", "owner": "Manager", "tier": "Tier", "score": "Score",
-                       "revenue_t4q": "Revenue, 4Q", "yoy_growth": "Growth YoY", "attainment_q": "Attainment",
-                       "quadrant": "Quadrant"}
-STAGE_COLUMNS = {"name": "Account", "relationship_stage": "Stage", "quadrant": "Quadrant",
-                 "stage_guidance": "Guidance"}
+                       "revenue_t4q": "Revenue, 4Q", "yoy_growth": "Quarter vs year ago", "attainment_q": "Attainment",
+                       "quadrant": "Quadrant", "relationship_stage": "Stage"}
 PROMOTION_COLUMNS = {"name": "Account", "score": "Score", "revenue_t4q": "Revenue, 4Q", "reason": "Why"}
 REVIEW_COLUMNS = {"name": "Account", "score": "Score", "reason": "Why"}
-SENSITIVITY_COLUMNS = {"name": "Account", "score": "Score", "change": "If weights move", "flipped_by": "Flipped by"}
+SENSITIVITY_COLUMNS = {"name": "Account", "score": "Score", "change": "If weights move",
+                       "flipped_by": "Flipped when"}
 OVERRIDE_COLUMNS = {"name": "Account", "selection_reason": "Reason"}
 OPPORTUNITY_COLUMNS = {"account": "Account", "product": "Product", "estimate": "Estimated a year"}
 HEALTH_COLUMNS = {"name": "Account", "health_score": "Health", "health_band": "Band", "fy_verdict": "Full year",
-                  "relationship_stage": "Stage"}
-STAGE_EXPLANATION = ("Stage from contacts mapped, levels engaged, share of wallet and tenure; guidance pairs the "
-                     "stage with the account's potential. ")
+                  "forecast_vs_target": "Forecast / target", "relationship_stage": "Stage"}
+HEALTH_CAPTION = ("Weakest first. Health scores this quarter and the relationship (growth, attainment, NPS, "
+                  "recent contact, coverage, risks); the full year compares the revenue forecast with the year's "
+                  "target. They can disagree: a healthy account whose forecast falls short of its target is "
+                  "off track")
+STAGE_EXPLANATION = ("Relationship stage (in the key accounts table) from contacts mapped, levels engaged, share of "
+                     "wallet and tenure; each account plan gives the guidance for its stage and potential. ")
 
 
 def _shown(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -44,12 +55,16 @@ def portfolio_title(company: str, quarter: str) -> HTML:
 
 
 def portfolio_kpis(summary: pd.DataFrame, keys: pd.DataFrame, top20_share: float, fmt: NumberFormat) -> HTML:
-    """Four tiles: accounts, key accounts with their share of revenue, revenue, top-20% concentration."""
+    """Four tiles: accounts with revenue in the last four quarters (the population of every
+    concentration figure), key accounts with their share of revenue, revenue, top-20% concentration."""
+    active = len(ranked_population(summary["revenue_t4q"]))
+    k = top_count(active, 0.2)
     return kpi_strip([
-        ("Accounts", fmt.number(len(summary)), None),
-        ("Key accounts", fmt.number(len(keys)), f"{revenue_share(keys, summary):.0%} of revenue"),
+        ("Accounts", fmt.number(active), "with revenue, last 4 quarters"),
+        ("Key accounts", fmt.number(len(keys)), f"{fmt.percent(revenue_share(keys, summary), 0)} of revenue"),
         ("Revenue, last 4 quarters", fmt.money(summary["revenue_t4q"].sum()), None),
-        ("Top 20% share", fmt.percent(top20_share, 0), "of revenue, measured"),
+        ("Top 20% share", fmt.percent(top20_share, 0),
+         f"of revenue, from the top {plural(k, 'account')} of {active}" if active else None),
     ])
 
 
@@ -58,16 +73,33 @@ def portfolio_summary(summary: pd.DataFrame, top20_share: float, quarter: str, f
     return bullet_list(portfolio_sentences(summary, top20_share, quarter, fmt.money), "summary")
 
 
+def concentration_note(summary: pd.DataFrame, top20_share: float, fmt: NumberFormat) -> HTML:
+    """Under the Pareto curve: which accounts it, the top-20% share and the ABC classes count (those
+    with revenue in the last four quarters), and the top 20% in accounts, so no figure hides its population."""
+    active = ranked_population(summary["revenue_t4q"])
+    n, left_out = len(active), len(summary) - len(active)
+    if not n:
+        return paragraph("No account had revenue in the last four quarters: no curve, share or classes.", "muted")
+    text = (f"The curve, the top-20% share and the ABC classes count the {plural(n, 'account')} with revenue in "
+            f"the last four quarters, ranked by that revenue: the top 20% is the largest {top_count(n, 0.2)}, "
+            f"bringing {fmt.percent(top20_share, 0)} of it.")
+    if left_out:
+        text += (f" {plural(left_out, 'account')} with revenue only before then "
+                 f"{'has' if left_out == 1 else 'have'} no class.")
+    return paragraph(text, "muted")
+
+
 def abc_class_table(abc: pd.DataFrame, fmt: NumberFormat, a: float, b: float) -> HTML:
-    """``analytics.selection.abc_table`` with the class cut-offs ``a`` and ``b`` in its caption."""
+    """``analytics.selection.abc_table`` with the class cut-offs ``a`` and ``b``, and its population, in its caption."""
     return table(abc.rename_axis("Class").rename(columns=str.capitalize),
                  formats={"Accounts": fmt.number, "Revenue": fmt.money, "Share": lambda v: fmt.percent(v, 0)},
-                 index=True, caption=f"ABC classes: A up to {a:.0%} of revenue, B up to {b:.0%}, C the rest")
+                 index=True, caption=f"ABC classes of the accounts with revenue in the last four quarters: "
+                                     f"A up to {a:.0%} of that revenue, B up to {b:.0%}, C the rest")
 
 
 def selection_rule(selection: Selection) -> HTML:
     """How key accounts are scored and selected, so readers can check a surprising choice."""
-    weights = ", ".join(f"{criterion.replace('_', ' ')} {weight:g}%"
+    weights = ", ".join(f"{criterion_label(criterion)} {weight:g}%"
                         for criterion, weight in selection.criteria.items())
     return paragraph(f"Scored 1–10 on {weights}. Selected: score at least {selection.threshold:g}, "
                      f"at most {selection.max_key_accounts}.", "muted")
@@ -77,7 +109,10 @@ def key_accounts_table(keys: pd.DataFrame, fmt: NumberFormat) -> HTML:
     """The key accounts with manager, tier, score, revenue, growth, attainment and quadrant."""
     return table(_shown(keys, KEY_ACCOUNT_COLUMNS),
                  formats={"Score": lambda v: fmt.number(v, 1), "Revenue, 4Q": fmt.money,
-                          "Growth YoY": lambda v: fmt.percent(v, 0, True), "Attainment": lambda v: fmt.percent(v, 0)})
+                          "Quarter vs year ago": lambda v: fmt.percent(v, 0, True),
+                          "Attainment": lambda v: fmt.percent(v, 0)},
+                 caption="Revenue over the last four quarters; growth is this quarter's revenue against the same "
+                         "quarter last year, attainment this quarter's revenue against its target")
 
 
 def quadrant_table(counts: pd.DataFrame) -> HTML:
@@ -92,24 +127,52 @@ def stage_note(counts: pd.Series) -> HTML:
     return paragraph(f"{STAGE_EXPLANATION}{tally}.", "muted")
 
 
-def stages_table(stages: pd.DataFrame) -> HTML:
-    """``analytics.relationship.by_stage``: each key account's stage, quadrant and guidance."""
-    return table(_shown(stages, STAGE_COLUMNS))
-
-
-def promotion_table(candidates: pd.DataFrame, fmt: NumberFormat) -> HTML:
-    """Accounts that could become key accounts and why, or a note that none qualifies."""
+def promotion_table(candidates: pd.DataFrame, fmt: NumberFormat, limit: int = 10) -> HTML:
+    """Accounts that could become key accounts and why (``Portfolio.candidates[0]``, all of them): the
+    ``limit`` of highest revenue-potential score, with the caption saying how many are shown of how
+    many, or a note that none qualifies."""
     if not len(candidates):
         return callout("No non-key account meets the promotion rules.")
-    return table(_shown(candidates, PROMOTION_COLUMNS),
-                 formats={"Score": lambda v: fmt.number(v, 1), "Revenue, 4Q": fmt.money})
+    shown = top_promotions(candidates, limit)
+    caption = (("The only candidate" if len(candidates) == 1 else f"All {len(candidates)} candidates")
+               if len(shown) == len(candidates) else
+               f"{len(shown)} of {len(candidates)} candidates shown: those with the highest revenue-potential score")
+    return table(_shown(shown, PROMOTION_COLUMNS),
+                 formats={"Score": lambda v: fmt.number(v, 1), "Revenue, 4Q": fmt.money}, caption=caption)
 
 
-def review_table(candidates: pd.DataFrame, fmt: NumberFormat) -> HTML:
-    """Key accounts to review (declining, far below target or scoring low) and why, or a note."""
-    if not len(candidates):
-        return callout("No key account is declining, far below target or scoring low.")
-    return table(_shown(candidates, REVIEW_COLUMNS), formats={"Score": lambda v: fmt.number(v, 1)})
+def review_table(candidates: pd.DataFrame, fmt: NumberFormat, keys: pd.DataFrame | None = None,
+                 settings: Settings | None = None) -> HTML:
+    """Key accounts to review and why, under the rule with its thresholds (from ``settings``); then
+    every other key account whose revenue fell over the last four quarters, whatever the thresholds
+    (from ``keys``), so "none to review" never hides a shrinking account."""
+    parts: list[HTML] = []
+    if settings is not None:
+        c = settings.candidates
+        rule = review_rules(settings.selection.threshold, c.demote_growth, c.demote_attainment,
+                            c.demote_score_margin)
+        parts.append(paragraph(f"A key account is listed for review when it has {rule}.", "muted"))
+    if len(candidates):
+        parts.append(table(_shown(candidates, REVIEW_COLUMNS), formats={"Score": lambda v: fmt.number(v, 1)}))
+    else:
+        parts.append(callout("No key account meets a review rule."))
+    if keys is not None and len(keys.index.difference(candidates.index)):
+        falling = declining_key_accounts(keys, candidates.index)
+        others = " other" if len(candidates) else ""
+        if len(falling):
+            listed = "; ".join(
+                f"{row['name']} {fmt.percent(row['t4q_growth'], 1, True)}"
+                + (f" ({fmt.percent(row['attainment_q'], 0)} of this quarter's target)"
+                   if pd.notna(row.get("attainment_q")) else "")
+                for _, row in falling.iterrows())
+            parts.append(paragraph(
+                f"{plural(len(falling), f'{others.strip()} key account'.strip())} "
+                f"{'has' if len(falling) == 1 else 'have'} less revenue in the last four quarters than in the four "
+                f"before: {listed}."))
+        else:
+            parts.append(paragraph(f"Every{others} key account has at least as much revenue in the last four quarters "
+                                   "as in the four before."))
+    return HTML("".join(part.data for part in parts))
 
 
 def sensitivity_heading(delta: float) -> HTML:
@@ -131,9 +194,19 @@ def overrides_section(overrides: pd.DataFrame) -> list[HTML]:
     return [heading("Team overrides", 3), table(_shown(overrides, OVERRIDE_COLUMNS))]
 
 
-def opportunities_table(top: pd.DataFrame, fmt: NumberFormat) -> HTML:
-    """``analytics.whitespace.top_opportunities``: account, product and estimated value a year."""
-    return table(_shown(top, OPPORTUNITY_COLUMNS), formats={"Estimated a year": fmt.money})
+def opportunities_table(top: pd.DataFrame, fmt: NumberFormat, key_accounts: int | None = None) -> HTML:
+    """``analytics.whitespace.top_opportunities``: account, product and estimated value a year; with
+    ``key_accounts`` (how many there are) the caption says how many of them are listed, so a cut list
+    is never silent."""
+    if key_accounts is None:
+        caption = "The largest opportunity of each account listed, largest first"
+    elif len(top) >= key_accounts:
+        caption = ("The largest opportunity of the key account" if key_accounts == 1 else
+                   f"The largest opportunity of each of the {key_accounts} key accounts, largest first")
+    else:
+        caption = (f"{len(top)} of {plural(key_accounts, 'key account')}, largest opportunity first; the others "
+                   "have no product to suggest or are beyond the list's length")
+    return table(_shown(top, OPPORTUNITY_COLUMNS), formats={"Estimated a year": fmt.money}, caption=caption)
 
 
 def health_kpis(bands: pd.Series, off_track: int, fmt: NumberFormat) -> HTML:
@@ -144,10 +217,22 @@ def health_kpis(bands: pd.Series, off_track: int, fmt: NumberFormat) -> HTML:
                       ("Off track for the year", fmt.number(off_track), "key accounts")])
 
 
-def health_ranking_table(accounts: pd.DataFrame, fmt: NumberFormat) -> HTML:
-    """``analytics.health.weakest_first``: health, band, full-year verdict and stage per account."""
-    return table(_shown(accounts, HEALTH_COLUMNS), formats={"Health": lambda v: fmt.number(v, 0)},
-                 caption="Weakest first")
+def health_ranking_table(accounts: pd.DataFrame, fmt: NumberFormat, figures: pd.DataFrame | None = None) -> HTML:
+    """``analytics.health.weakest_first``: health, band, full-year verdict and stage per account; with
+    ``figures`` (the key accounts' summary rows, for ``fy_forecast`` and ``fy_annual_target``) also the
+    forecast as a share of the year's target: the reason a healthy account can be off track."""
+    source = figures if figures is not None else accounts
+    columns = dict(HEALTH_COLUMNS)
+    if {"fy_forecast", "fy_annual_target"} <= set(source.columns):
+        target = source["fy_annual_target"].where(source["fy_annual_target"] > 0)
+        accounts = accounts.assign(forecast_vs_target=(source["fy_forecast"] / target).reindex(accounts.index))
+        caption = HEALTH_CAPTION + ", and the forecast / target column shows by how much."
+    else:
+        columns.pop("forecast_vs_target")
+        caption = HEALTH_CAPTION + "."
+    return table(_shown(accounts, columns), formats={"Health": lambda v: fmt.number(v, 0),
+                                                     "Forecast / target": lambda v: fmt.percent(v, 0)},
+                 caption=caption)
 
 
 def data_quality_section(quality: pd.DataFrame, notes: Iterable[str], fmt: NumberFormat) -> list[HTML]:

@@ -22,9 +22,13 @@ if TYPE_CHECKING:   # for the annotations only: the ROI report is computed on fi
 #: The ROI's groups as the pages name them.
 GROUP_LABELS = {"key": "Key accounts", "other": "Other accounts", "all": "All accounts"}
 
-#: Columns that manager_table shows, under their printed names.
+#: Columns that manager_table shows, under their printed names: money and growth are the manager's key
+#: accounts' (last four quarters; growth against the four before).
 MANAGER_COLUMNS = {"key_accounts": "Key accounts", "other_accounts": "Other accounts", "revenue": "Revenue",
                    "growth": "Growth", "incremental_gross_profit": "Incremental gross profit", "load": "Load"}
+
+#: The growth each table names, so the three growth figures of the pages are never confused.
+GROWTH_4Q = "Revenue growth, last 4 quarters vs the 4 before"
 
 
 def _measures(fmt: NumberFormat) -> dict[str, tuple[str, Formatter]]:
@@ -32,13 +36,16 @@ def _measures(fmt: NumberFormat) -> dict[str, tuple[str, Formatter]]:
     def pct(value: object) -> str:
         return fmt.percent(value, 1)
 
-    return {"Accounts": ("accounts", fmt.number), "Revenue, current window": ("revenue", fmt.money),
-            "Revenue growth": ("growth", lambda v: fmt.percent(v, 1, True)), "Gross revenue retention": ("grr", pct),
+    def nps(value: object) -> str:   # a ratio in the data; the score readers know runs -100 to +100
+        return fmt.number(value * 100 if value is not None and pd.notna(value) else value, 0, signed=True)
+
+    return {"Accounts with revenue": ("accounts", fmt.number), "Revenue": ("revenue", fmt.money),
+            GROWTH_4Q: ("growth", lambda v: fmt.percent(v, 1, True)), "Gross revenue retention": ("grr", pct),
             "Net revenue retention": ("nrr", pct), "Gross margin": ("gross_margin_pct", pct),
             "Cost to serve / revenue": ("cost_to_serve_pct", pct), "Profit / revenue": ("profit_pct", pct),
             "Revenue per account": ("revenue_per_account", fmt.money),
             "Lifetime value per account": ("clv_per_account", fmt.money),
-            "Share of wallet": ("share_of_wallet", pct), "NPS": ("nps", lambda v: fmt.number(v, 0))}
+            "Share of wallet": ("share_of_wallet", pct), "NPS (-100 to +100)": ("nps", nps)}
 
 
 def programme_kpis(prog: ProgrammeRoi, fmt: NumberFormat) -> HTML:
@@ -51,6 +58,34 @@ def programme_kpis(prog: ProgrammeRoi, fmt: NumberFormat) -> HTML:
         ("Incremental gross profit", fmt.money(prog.incremental_gross_profit), "over the baseline"),
         ("Programme cost", fmt.money(prog.programme_cost), f"{prog.cost_basis} KAM cost"),
     ])
+
+
+def roi_history_note(history: pd.DataFrame, prog: ProgrammeRoi, fmt: NumberFormat, quarters: int = 4) -> HTML | None:
+    """How to read the rolling ROI chart (``RoiReport.history``): what each point covers, why
+    neighbouring points move together and apart, and how much one per cent of gross profit moves it.
+
+    Why: the points are overlapping windows, each the ``quarters`` to its quarter against the
+    ``quarters`` before, so they share all but one quarter at each end; a quarter above trend counts
+    in the current window of the next points and then in the prior window of the ones after, which
+    lifts the ROI and then lowers it. Incremental gross profit is a small difference of two large
+    sums, so the ROI is sensitive: the note gives the size, from this quarter's figures.
+    None when the chart has no point.
+    """
+    finite = history["roi"].astype("float64").dropna() if len(history) else pd.Series(dtype="float64")
+    if finite.empty:
+        return None
+    text = (f"Each point is the ROI of the {quarters} quarters to that quarter against the {quarters} before, so "
+            f"neighbouring points share {quarters - 1} of their {quarters} quarters: a quarter above or below trend "
+            "raises or lowers the points whose current window holds it, and moves the points whose prior window "
+            "holds it the other way.")
+    if not prog.reason and prog.programme_cost > 0 and prog.gross_profit > 0:
+        one_pct = prog.gross_profit * 0.01
+        text += (f" 1% of the key accounts' gross profit ({fmt.money(one_pct)}) moves this quarter's ROI by "
+                 f"{one_pct / prog.programme_cost * 100:.0f} points.")
+    if len(finite) > 1:
+        text += (f" Over the {len(finite)} points shown the ROI runs from {fmt.percent(finite.min(), 0, True)} to "
+                 f"{fmt.percent(finite.max(), 0, True)}.")
+    return paragraph(text, "muted")
 
 
 def roi_findings(findings: Iterable[Finding]) -> HTML:
@@ -70,19 +105,33 @@ def group_measures_table(groups: pd.DataFrame, window: str, fmt: NumberFormat) -
 
 
 def profitability_note(whale_summary: WhaleSummary, accounts: int, fmt: NumberFormat) -> HTML:
-    """How many of ``accounts`` lose money after cost to serve, and the key accounts' share of profit."""
-    return paragraph(f"{whale_summary.unprofitable_accounts} of {accounts} accounts lose money after cost to serve. "
-                     f"Key accounts earn {fmt.percent(whale_summary.key_profit_share, 0)} of total profit.")
+    """How many of the whale curve's ``accounts`` (revenue or KAM cost in the last four quarters)
+    lose money after cost to serve, how much, and the key accounts' share of total profit."""
+    w = whale_summary
+    losers = w.unprofitable_accounts
+    population = f"{accounts} account{'' if accounts == 1 else 's'} with revenue or KAM cost in the last four quarters"
+    if losers:
+        text = (f"{losers} of the {population} {'loses' if losers == 1 else 'lose'} money after cost to serve, "
+                f"{fmt.money(-w.profit_lost)} in all.")
+    else:
+        text = f"No account loses money after cost to serve, of the {population}."
+    if pd.notna(w.key_profit_share):
+        text += f" Key accounts earn {fmt.percent(w.key_profit_share, 0)} of total profit."
+    else:
+        text += " Total profit is not positive, so no share of it is given."
+    return paragraph(text)
 
 
 def managers_table(managers: pd.DataFrame, fmt: NumberFormat) -> HTML:
-    """Each manager's key and other accounts, revenue, growth, incremental gross profit and load
-    (``RoiReport.managers``, one row per manager)."""
+    """Each manager's key and other accounts, key-account revenue and its growth, incremental gross
+    profit and load (``RoiReport.managers``, one row per manager)."""
     shown = managers.reset_index()
     shown = shown.rename(columns={shown.columns[0]: "Manager", **MANAGER_COLUMNS})
     return table(shown[["Manager", *MANAGER_COLUMNS.values()]],
                  formats={"Key accounts": fmt.number, "Other accounts": fmt.number, "Revenue": fmt.money,
-                          "Growth": lambda v: fmt.percent(v, 1, True), "Incremental gross profit": fmt.money})
+                          "Growth": lambda v: fmt.percent(v, 1, True), "Incremental gross profit": fmt.money},
+                 caption="Revenue and incremental gross profit: the manager's key accounts over the last four "
+                         "quarters; growth: their revenue against the four quarters before")
 
 
 def periods_table(periods: pd.DataFrame, fmt: NumberFormat) -> HTML:
@@ -109,6 +158,8 @@ def slice_table(slices: pd.DataFrame, title: str, fmt: NumberFormat) -> HTML:
     rows = shown_slices(slices)
     shown = pd.DataFrame({title: rows["slice"], "Group": rows["group"].map(GROUP_LABELS),
                           "Accounts": rows["accounts"].map(fmt.number), "Revenue": rows["revenue"].map(fmt.money),
-                          "Growth": rows["growth"].map(lambda v: fmt.percent(v, 1, True)),
+                          "Growth, 4Q vs prior 4Q": rows["growth"].map(lambda v: fmt.percent(v, 1, True)),
                           "Net retention": rows["nrr"].map(lambda v: fmt.percent(v, 1))})
-    return table(shown, numeric=["Accounts", "Revenue", "Growth", "Net retention"])
+    return table(shown, numeric=["Accounts", "Revenue", "Growth, 4Q vs prior 4Q", "Net retention"],
+                 caption="Accounts with revenue in the last four quarters; growth and net retention against the "
+                         "four quarters before")

@@ -729,10 +729,10 @@ def test_portfolio_sentences(summary):
     s = summary.assign(is_key=[True, False, False], quadrant=["Strategic", "Star", "Status"])
     out = portfolio_sentences(s, 450 / 850, Q, formatting.money)
     assert out == [
-        "3 accounts brought $850 over the four quarters to 2026Q2.",       # 450 + 300 + 100
-        "The top 20% of accounts brought 53% of that revenue.",            # 450/850 = 0.529
-        "1 key accounts bring 53% of revenue.",
-        "On the KAM matrix the key accounts sit as: 1 Strategic.",
+        "3 accounts had revenue in the last four quarters (2025Q3-2026Q2): $850 in all.",   # 450 + 300 + 100
+        "The top 20% of them (the largest account) brought 53% of it.",    # ceil(0.6) = 1: 450/850 = 0.529
+        "The key account brought 53% of it.",
+        "On the KAM matrix the key account sits in the Strategic quadrant.",
     ]
 
 
@@ -758,17 +758,19 @@ def test_notebooks_in_one_kernel_share_computed_figures_but_each_gets_its_own_co
     from unittest import mock
 
     import kamreports.model as model
+    from kamreports import open_portfolio
     from kamreports.data import sample_dataset, write_folder
 
     folder = write_folder(sample_dataset(), tmp_path / "data")
-    first = model.open_portfolio(data=folder)
+    records = tmp_path / "records"
+    first = open_portfolio(data=folder, records=records)
     with mock.patch.object(model, "whitespace_matrix", wraps=model.whitespace_matrix) as spy:
         ranked = first.whitespace[2]
-        second = model.open_portfolio(data=folder)
+        second = open_portfolio(data=folder, records=records)
         again = second.whitespace[2]
     assert spy.call_count == 1
     assert again.equals(ranked) and again is not ranked
     original = again.iloc[0, 0]
     ranked.iloc[0, 0] = "changed by notebook one"
     assert second.whitespace[2].iloc[0, 0] == original
-    assert model.open_portfolio(data=folder).whitespace[2].iloc[0, 0] == original
+    assert open_portfolio(data=folder, records=records).whitespace[2].iloc[0, 0] == original

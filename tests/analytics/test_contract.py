@@ -6,6 +6,7 @@ import re
 import pandas as pd
 import pytest
 
+from kamreports import open_portfolio
 from kamreports.analytics.contract import (
     ACCOUNTS_CSV,
     SUMMARY_COLUMNS,
@@ -15,7 +16,6 @@ from kamreports.analytics.contract import (
     check_summary,
     expected_columns,
 )
-from kamreports.model import open_portfolio
 from kamreports.pipeline.pack import accounts_table
 from tests.conftest import ROOT
 

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kamreports import open_portfolio
 from kamreports.analytics.growth import off_track_count
 from kamreports.analytics.health import band_counts, health_breakdown, weakest_first
 from kamreports.analytics.portfolio import QUADRANTS, quadrant_counts, revenue_share
 from kamreports.analytics.relationship import by_stage, stage_counts
 from kamreports.analytics.selection import abc_table, team_overrides, top_promotions
 from kamreports.analytics.whitespace import product_names, top_opportunities, whitespace_of
-from kamreports.model import open_portfolio
 
 #   id   name   revenue_t4q  abc  key   quadrant    stage           health  band   full year   selection_reason
 #   K1   Kite        500      A   yes   Strategic   Strategic        85     green  on track    selected: score 8.1

@@ -303,7 +303,8 @@ def test_manager_load_flags_and_a_manager_with_no_accounts():
     f = frame()
     p = roi.programme_roi(f, Q, 4, match="all", min_peers=1)
     load = roi.manager_load(f, p.matches, min_accounts=1, max_accounts=1, managers={"Dee": "joins in Q3"})
-    assert load["load"].to_dict() == {"Ann": "overloaded", "Bob": "within guideline", "Cy": "idle", "Dee": "idle"}
+    assert load["load"].to_dict() == {"Ann": "overloaded", "Bob": "within guideline", "Cy": "no key accounts",
+                                      "Dee": "no key accounts"}
     assert load.loc["Ann", "key_accounts"] == 2 and load.loc["Cy", "key_accounts"] == 0
     assert load.loc["Cy", "other_accounts"] == 3
     # Ann's key accounts are the whole ROI cohort: same ROI as the programme
@@ -316,7 +317,7 @@ def test_manager_load_flags_and_a_manager_with_no_accounts():
     assert np.isnan(dee["growth"]) and np.isnan(dee["roi"])
     # no accounts at all
     empty = roi.manager_load(f.iloc[:0], None, managers=["Dee"])
-    assert list(empty.index) == ["Dee"] and empty.loc["Dee", "load"] == "idle"
+    assert list(empty.index) == ["Dee"] and empty.loc["Dee", "load"] == "no key accounts"
     png = png_bytes(roi_charts.manager_load(load, 1, 1), dpi=60)
     assert png[:4] == b"\x89PNG"
 
@@ -381,7 +382,7 @@ def test_roi_report_on_the_hand_worked_company():
     assert table.loc[(Q, "whale", "unprofitable_accounts"), "value"] == 1
     texts = " ".join(s.text for s in r.sentences)
     assert "returned 1.6× its cost" in texts            # 15 / 9.6 = 1.5625
-    assert "ROI +56%" in texts and "pays back in 8 months" in texts
+    assert "ROI +56%" in texts and "Payback: 7.7 months" in texts   # 9.6 / (15 / 12)
     assert any("Ann" in s.text for s in r.sentences)     # the overloaded manager is named
     assert any("today's selection (2026Q2)" in a for a in r.assumptions)
     assert any("Programme cost = key accounts' KAM cost minus" in a for a in r.assumptions)

@@ -132,19 +132,21 @@ WEIGHTS = {"product_fit": 40, "solvency": 30, "strategic_value": 30}
 
 def test_sensitivity_weights_renormalise_to_100():
     s = sensitivity_weights({"revenue_volume": 50, "customer_tenure": 30, "product_fit": 20}, 0.2)
-    assert list(s) == ["revenue_volume +20%", "revenue_volume -20%", "customer_tenure +20%",
-                       "customer_tenure -20%", "product_fit +20%", "product_fit -20%"]
+    # the labels are the page's words: no code names
+    assert list(s) == ["revenue volume weight up 20%", "revenue volume weight down 20%",
+                       "customer tenure weight up 20%", "customer tenure weight down 20%",
+                       "product fit weight up 20%", "product fit weight down 20%"]
     # volume +20%: 60, 30, 20 (sum 110) -> 600/11, 300/11, 200/11
-    assert list(s["revenue_volume +20%"].values()) == approx([600 / 11, 300 / 11, 200 / 11])
+    assert list(s["revenue volume weight up 20%"].values()) == approx([600 / 11, 300 / 11, 200 / 11])
     # volume -20%: 40, 30, 20 (sum 90) -> 400/9, 300/9, 200/9
-    assert list(s["revenue_volume -20%"].values()) == approx([400 / 9, 100 / 3, 200 / 9])
+    assert list(s["revenue volume weight down 20%"].values()) == approx([400 / 9, 100 / 3, 200 / 9])
     # tenure +20%: 50, 36, 20 (sum 106)
-    assert s["customer_tenure +20%"]["customer_tenure"] == approx(3600 / 106)
+    assert s["customer tenure weight up 20%"]["customer_tenure"] == approx(3600 / 106)
     for weights in s.values():
         assert sum(weights.values()) == approx(100.0)
     # delta 0.5: product_fit 20 -> 10, sum 90 -> 100/9
     assert sensitivity_weights({"revenue_volume": 50, "customer_tenure": 30, "product_fit": 20}, 0.5)[
-        "product_fit -50%"]["product_fit"] == approx(1000 / 90)
+        "product fit weight down 50%"]["product_fit"] == approx(1000 / 90)
 
 
 def analyst_summary() -> pd.DataFrame:
@@ -175,7 +177,7 @@ def test_weight_sensitivity_threshold_flips():
     assert list(out.index) == ["Q", "R"]                       # by base score 6.1, 5.9
     assert out["is_key"].tolist() == [True, False]
     assert out["change"].tolist() == ["would drop out", "would come in"]
-    assert out["flipped_by"].tolist() == ["product_fit +20%; solvency -20%"] * 2
+    assert out["flipped_by"].tolist() == ["product fit weight up 20%; solvency weight down 20%"] * 2
     assert out["scenarios"].tolist() == [2, 2]
     assert out["score"].tolist() == approx([6.1, 5.9])
     assert out.loc["Q", "score_low"] == pytest.approx(556 / 94, abs=1e-9)
@@ -192,7 +194,7 @@ def test_weight_sensitivity_cap_flips():
     # solvency +20% (6.264 > 6.151); in every other scenario P stays ahead. R never comes first.
     assert list(out.index) == ["P", "Q"]
     assert out["change"].tolist() == ["would drop out", "would come in"]
-    assert out["flipped_by"].tolist() == ["product_fit -20%; solvency +20%"] * 2
+    assert out["flipped_by"].tolist() == ["product fit weight down 20%; solvency weight up 20%"] * 2
 
 
 def test_weight_sensitivity_delta_and_overrides():
@@ -211,7 +213,7 @@ def test_weight_sensitivity_ties_single_and_all_equal():
     assert weight_sensitivity(twins, WEIGHTS, 6.0, 1).empty
     # a single account flips on its own score against the threshold (Q above)
     single = weight_sensitivity(analyst_summary().loc[["Q"]], WEIGHTS, 6.0, 20)
-    assert single["flipped_by"].tolist() == ["product_fit +20%; solvency -20%"]
+    assert single["flipped_by"].tolist() == ["product fit weight up 20%; solvency weight down 20%"]
     # all equal: every score is 6 whatever the weights; nothing can flip
     equal = analyst_summary().assign(product_fit=6.0, solvency=6.0, strategic_value=6.0)
     out = weight_sensitivity(equal, WEIGHTS, 6.0, 2)

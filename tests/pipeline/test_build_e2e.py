@@ -90,8 +90,9 @@ def test_account_pack_names_no_other_selected_account(built, manifest, names, ac
 
 @pytest.mark.slow
 def test_every_pdf_has_its_running_header_and_counting_page_numbers(built):
-    headers = {"portfolio_review.pdf": "Portfolio review · 2026Q3 · Internal",
-               "qbr_pack_2026Q3.pdf": " · 2026Q3 · Internal"}
+    # one classification (report.classification) on every page of every pack and of the book
+    headers = {"portfolio_review.pdf": "Portfolio review · 2026Q3 · Confidential",
+               "qbr_pack_2026Q3.pdf": " · 2026Q3 · Confidential", "account_plan.pdf": " · 2026Q3 · Confidential"}
     for path in built.rglob("*.pdf"):
         pages = pdf_pages(path)
         for number, text in enumerate(pages, start=1):
@@ -136,6 +137,26 @@ def test_book_has_portfolio_then_accounts_and_an_outline_entry_each(built, names
 
 
 @pytest.mark.slow
+def test_the_book_holds_each_account_page_one_linked_to_its_full_plan(built, manifest, names):
+    reader = PdfReader(built / "qbr_pack_2026Q3.pdf")
+    packs = {p["key"]: p for p in manifest["packs"]}
+    # cover and contents, the whole portfolio review, then one page per account (its page one)
+    assert len(reader.pages) == 2 + packs["portfolio"]["pages"] + len(names)
+    links = {}
+    for number, page in enumerate(reader.pages):
+        for ref in page.get("/Annots", []) or []:
+            action = ref.get_object().get("/A")
+            if action is not None and action.get_object().get("/S") == "/GoToR":
+                links[number] = str(action.get_object()["/F"])
+    assert len(links) == len(names)
+    for number, target in links.items():
+        assert (built / target).is_file(), target            # relative to the book: works wherever it is copied
+        text = " ".join((reader.pages[number].extract_text() or "").split())
+        account = next(a for a, n in names.items() if n in text and target.startswith(packs[a]["folder"]))
+        assert "The full account plan of" in text and account
+
+
+@pytest.mark.slow
 def test_index_links_every_pack(built, manifest):
     html = (built / "index.html").read_text()
     for pack in manifest["packs"]:
@@ -153,7 +174,7 @@ def test_portfolio_pdf_reports_measured_top20_share(built):
     top = revenue.sort_values(ascending=False)
     k = -(-len(top) // 5)  # ceil(n / 5)
     share = top.iloc[:k].sum() / top.sum()
-    assert f"The top 20% of accounts brought {share:.0%} of that revenue" in text
+    assert f"The top 20% of them (the {k} largest by that revenue) brought {share:.0%} of it" in text
 
 
 def test_bad_data_exits_2_naming_file_row_column_and_builds_nothing(tmp_path, capsys):

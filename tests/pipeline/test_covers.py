@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kamreports.pipeline.covers import cover_html, logo_data_uri, monogram_data_uri
+from kamreports.pipeline.covers import cover_html
+from kamreports.present.brand import logo_data_uri, monogram_data_uri
 
 LOGO = "data:image/png;base64,iVBORw0KGgo="
 COMPANY = 'Acme <b>&</b> "Co"'

@@ -156,3 +156,44 @@ def test_a_scheduler_in_the_settings_must_be_an_address(tmp_path):
     path.write_text("scheduler: localhost\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="Dask scheduler address"):
         load_settings(path)
+
+
+def _scheduler_state(client: Client) -> dict:
+    def state(dask_scheduler) -> dict:
+        return {"clients": sorted(str(c) for c in dask_scheduler.clients),
+                "tasks": sorted(str(k) for k in dask_scheduler.tasks if str(k).startswith("kamreports-"))}
+    return client.run_on_scheduler(state)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_dask_build_and_its_client_cleanly(cluster, data_folder, tmp_path):
+    """SIGTERM to a build running on the cluster: exit 143, its client disconnects, and none of its tasks is
+    left on the scheduler; the cluster is the user's and keeps running."""
+    out = tmp_path / "out"
+    with Client(cluster["address"], timeout=60, set_as_default=False) as watcher:
+        before = _scheduler_state(watcher)
+        proc = subprocess.Popen([sys.executable, "-m", "kamreports", "build", "--data", str(data_folder), "--accounts",
+                                 ",".join(ACCOUNTS), "--output", str(out), "--scheduler", cluster["address"],
+                                 "--no-book", "--quiet", "--force"], start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 300          # a loaded CI machine: generous, polled
+            while time.monotonic() < deadline and proc.poll() is None and not any(watcher.processing().values()):
+                time.sleep(0.2)
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            assert any(watcher.processing().values()), "no pack ever reached the cluster"
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                _kill(proc)
+        assert proc.returncode == 143, err.decode()
+        assert "stopped (SIGTERM)" in err.decode() and "Traceback" not in err.decode()
+        state = _scheduler_state(watcher)
+        deadline = time.monotonic() + 300   # a pack already running on a worker finishes, then is forgotten
+        while time.monotonic() < deadline and state != before:
+            time.sleep(0.5)
+            state = _scheduler_state(watcher)
+        assert state == before
+        assert not list(out.glob(".staging-*"))
+        assert len(watcher.scheduler_info()["workers"]) >= 1

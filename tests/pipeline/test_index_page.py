@@ -7,9 +7,10 @@ import dataclasses
 from bs4 import BeautifulSoup
 
 from kamreports.inputs import load_inputs
-from kamreports.pipeline.build import NOTEBOOKS_DIR, brand_logo, plan_jobs
+from kamreports.pipeline.build import NOTEBOOKS_DIR, plan_jobs
 from kamreports.pipeline.jobs import JobResult
 from kamreports.pipeline.pack import write_index
+from kamreports.present.brand import brand_logo
 
 NAMES = {"ACC-0001": "<script>alert(1)</script>", "ACC-0002": 'Tom & Jerry\'s "Co"'}
 

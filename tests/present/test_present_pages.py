@@ -317,22 +317,36 @@ def test_portfolio_title_kpis_and_summary():
         '<h1>Portfolio review</h1><p class="subtitle">N &amp; Co · 2026Q2 · Internal</p>')
     keys = SUMMARY[SUMMARY["is_key"]]
     strip = kp.portfolio_kpis(SUMMARY, keys, 0.6, FMT)
-    # key accounts: (600 + 250) / 1000 = 85% of revenue; 1000 in all is $1.0K
+    # key accounts: (600 + 250) / 1000 = 85% of revenue; 1000 in all is $1.0K; top 20% of 4: ceil(0.8) = 1
     assert [t for t in texts(strip, "div") if t] == [
-        "Accounts", "4", "Key accounts", "2", "85% of revenue", "Revenue, last 4 quarters", "$1.0K",
-        "Top 20% share", "60%", "of revenue, measured"]
+        "Accounts", "4", "with revenue, last 4 quarters", "Key accounts", "2", "85% of revenue",
+        "Revenue, last 4 quarters", "$1.0K", "Top 20% share", "60%", "of revenue, from the top 1 account of 4"]
     summary = kp.portfolio_summary(SUMMARY.assign(quadrant=["Star", "Star", None, None]), 0.6, "2026Q2", FMT)
-    assert texts(summary, "li") == ["4 accounts brought $1.0K over the four quarters to 2026Q2.",
-                                    "The top 20% of accounts brought 60% of that revenue.",
-                                    "2 key accounts bring 85% of revenue.",
+    assert texts(summary, "li") == ["4 accounts had revenue in the last four quarters (2025Q3-2026Q2): $1.0K in all.",
+                                    "The top 20% of them (the largest account) brought 60% of it.",
+                                    "The 2 key accounts brought 85% of it.",
                                     "On the KAM matrix the key accounts sit as: 2 Star."]
+    # an account with no revenue in the window is left out of the count, said so, and of the top 20%
+    dormant = SUMMARY.assign(revenue_t4q=[600.0, 250.0, 100.0, 0.0])
+    strip = kp.portfolio_kpis(dormant, keys, 0.6, FMT)
+    assert [t for t in texts(strip, "div") if t][1:3] == ["3", "with revenue, last 4 quarters"]
+    assert texts(kp.portfolio_summary(dormant, 600 / 950, "2026Q2", FMT), "li")[:2] == [
+        "3 accounts had revenue in the last four quarters (2025Q3-2026Q2): $950 in all. 1 account with revenue "
+        "only before then is not counted in these figures.",
+        "The top 20% of them (the largest account) brought 63% of it."]
+    note = kp.concentration_note(dormant, 600 / 950, FMT)
+    assert elements(note, "p") == [("muted", "The curve, the top-20% share and the ABC classes count the 3 accounts "
+                                             "with revenue in the last four quarters, ranked by that revenue: the top "
+                                             "20% is the largest 1, bringing 63% of it. 1 account with revenue only "
+                                             "before then has no class.")]
 
 
 def test_abc_class_table_caption_and_formats():
     abc = pd.DataFrame({"accounts": [1, 3], "revenue": [800.0, 1_200_000.0], "share": [0.000666, 0.999334]},
                        index=pd.Index(["A", "B"], name="abc_class"))
     shown = kp.abc_class_table(abc, FMT, 0.8, 0.95)
-    assert texts(shown, "caption") == ["ABC classes: A up to 80% of revenue, B up to 95%, C the rest"]
+    assert texts(shown, "caption") == ["ABC classes of the accounts with revenue in the last four quarters: "
+                                       "A up to 80% of that revenue, B up to 95%, C the rest"]
     assert header(shown) == ["Class", "Accounts", "Revenue", "Share"]
     assert rows(shown) == [["A", "1", "$800", "0%"], ["B", "3", "$1.2M", "100%"]]
     assert num_columns(shown) == ["Accounts", "Revenue", "Share"]
@@ -348,12 +362,15 @@ def test_selection_rule_names_weights_threshold_and_cap():
 def test_key_accounts_table():
     keys = pd.DataFrame({"name": ["Big"], "owner": ["Kim"], "tier": ["Tier 1"], "score": [8.04],
                          "revenue_t4q": [13_800_000.0], "yoy_growth": [-0.144], "attainment_q": [0.987],
-                         "quadrant": ["Strategic"], "extra": [1]})
+                         "quadrant": ["Strategic"], "relationship_stage": ["Cooperative"], "extra": [1]})
     shown = kp.key_accounts_table(keys, FMT)
-    assert header(shown) == ["Account", "Manager", "Tier", "Score", "Revenue, 4Q", "Growth YoY", "Attainment",
-                             "Quadrant"]
-    assert rows(shown) == [["Big", "Kim", "Tier 1", "8.0", "$13.8M", "-14%", "99%", "Strategic"]]
-    assert num_columns(shown) == ["Score", "Revenue, 4Q", "Growth YoY", "Attainment"]
+    assert header(shown) == ["Account", "Manager", "Tier", "Score", "Revenue, 4Q", "Quarter vs year ago",
+                             "Attainment", "Quadrant", "Stage"]
+    assert rows(shown) == [["Big", "Kim", "Tier 1", "8.0", "$13.8M", "-14%", "99%", "Strategic", "Cooperative"]]
+    assert num_columns(shown) == ["Score", "Revenue, 4Q", "Quarter vs year ago", "Attainment"]
+    assert texts(shown, "caption") == ["Revenue over the last four quarters; growth is this quarter's revenue against "
+                                       "the same quarter last year, attainment this quarter's revenue against its "
+                                       "target"]
 
 
 def test_quadrant_table_and_stage_pieces():
@@ -363,30 +380,33 @@ def test_quadrant_table_and_stage_pieces():
     assert rows(shown) == [["Strategic", "Invest", "3"], ["Star", "Grow", "0"]]
     assert num_columns(shown) == ["Key accounts"]
     note = kp.stage_note(pd.Series([1, 0, 2, 3], index=["Tactical", "Cooperative", "Interdependent", "Strategic"]))
-    assert elements(note, "p") == [("muted", "Stage from contacts mapped, levels engaged, share of wallet and tenure; "
-                                             "guidance pairs the stage with the account's potential. 1 Tactical, "
-                                             "0 Cooperative, 2 Interdependent, 3 Strategic.")]
-    stages = pd.DataFrame({"name": ["B"], "relationship_stage": ["Tactical"], "quadrant": ["Star"],
-                           "stage_guidance": ["Invest to move up."]})
-    assert header(kp.stages_table(stages)) == ["Account", "Stage", "Quadrant", "Guidance"]
-    assert rows(kp.stages_table(stages)) == [["B", "Tactical", "Star", "Invest to move up."]]
+    assert elements(note, "p") == [("muted", "Relationship stage (in the key accounts table) from contacts mapped, "
+                                             "levels engaged, share of wallet and tenure; each account plan gives the "
+                                             "guidance for its stage and potential. 1 Tactical, 0 Cooperative, "
+                                             "2 Interdependent, 3 Strategic.")]
 
 
 def test_selection_tables_and_their_notes():
-    promote = pd.DataFrame({"name": ["P"], "score": [7.25], "revenue_t4q": [950.0], "reason": ["Growing 30%."]})
+    promote = pd.DataFrame({"name": ["P"], "score": [7.25], "revenue_t4q": [950.0], "reason": ["Growing 30%."],
+                            "potential_score": [8.5]})
     shown = kp.promotion_table(promote, FMT)
     assert header(shown) == ["Account", "Score", "Revenue, 4Q", "Why"]
     assert rows(shown) == [["P", "7.2", "$950", "Growing 30%."]]              # a tie rounds to even: 7.2
     assert num_columns(shown) == ["Score", "Revenue, 4Q"]
+    assert texts(shown, "caption") == ["The only candidate"]
+    many = pd.concat([promote.assign(name=f"P{i}", potential_score=float(i)) for i in range(12)], ignore_index=True)
+    cut = kp.promotion_table(many, FMT)
+    assert texts(cut, "caption") == ["10 of 12 candidates shown: those with the highest revenue-potential score"]
+    assert [r[0] for r in rows(cut)] == [f"P{i}" for i in range(11, 1, -1)]
+    assert texts(kp.promotion_table(many, FMT, limit=12), "caption") == ["All 12 candidates"]
     assert texts(kp.promotion_table(promote.iloc[0:0], FMT), "div") == ["No non-key account meets the promotion rules."]
     demote = pd.DataFrame({"name": ["D"], "score": [5.96], "reason": ["Declining."]})
     assert header(kp.review_table(demote, FMT)) == ["Account", "Score", "Why"]
     assert rows(kp.review_table(demote, FMT)) == [["D", "6.0", "Declining."]]
-    assert texts(kp.review_table(demote.iloc[0:0], FMT), "div") == [
-        "No key account is declining, far below target or scoring low."]
+    assert texts(kp.review_table(demote.iloc[0:0], FMT), "div") == ["No key account meets a review rule."]
     assert html_of(kp.sensitivity_heading(0.2)) == "<h3>Weight sensitivity (each weight moved by ±20%)</h3>"
     flips = pd.DataFrame({"name": ["F"], "score": [6.004], "change": ["drops out"], "flipped_by": ["product fit"]})
-    assert header(kp.sensitivity_table(flips, FMT)) == ["Account", "Score", "If weights move", "Flipped by"]
+    assert header(kp.sensitivity_table(flips, FMT)) == ["Account", "Score", "If weights move", "Flipped when"]
     assert rows(kp.sensitivity_table(flips, FMT)) == [["F", "6.00", "drops out", "product fit"]]
     assert texts(kp.sensitivity_table(flips.iloc[0:0], FMT), "div") == [
         "The key-account list does not change when any weight moves."]
@@ -400,6 +420,12 @@ def test_selection_tables_and_their_notes():
 def test_opportunities_and_health_pieces():
     top = pd.DataFrame({"account_id": ["A1"], "account": ["Big"], "product": ["Core"], "estimate": [3_700_000.0]})
     shown = kp.opportunities_table(top, FMT)
+    assert texts(shown, "caption") == ["The largest opportunity of each account listed, largest first"]
+    assert texts(kp.opportunities_table(top, FMT, 1), "caption") == [
+        "The largest opportunity of the key account"]
+    assert texts(kp.opportunities_table(top, FMT, 3), "caption") == [
+        "1 of 3 key accounts, largest opportunity first; the others have no product to suggest or are beyond the "
+        "list's length"]
     assert header(shown) == ["Account", "Product", "Estimated a year"]
     assert rows(shown) == [["Big", "Core", "$3.7M"]] and num_columns(shown) == ["Estimated a year"]
     strip = kp.health_kpis(pd.Series({"green": 14, "amber": 4, "red": 0}), 3, FMT)
@@ -409,9 +435,17 @@ def test_opportunities_and_health_pieces():
     weakest = pd.DataFrame({"name": ["W"], "health_score": [np.nan], "health_band": ["n/a"],
                             "fy_verdict": ["at risk"], "relationship_stage": ["Tactical"]})
     shown = kp.health_ranking_table(weakest, FMT)
-    assert texts(shown, "caption") == ["Weakest first"]
+    assert texts(shown, "caption")[0].startswith("Weakest first. Health scores this quarter and the relationship")
+    assert texts(shown, "caption")[0].endswith("They can disagree: a healthy account whose forecast falls short of "
+                                               "its target is off track.")
     assert header(shown) == ["Account", "Health", "Band", "Full year", "Stage"]
     assert rows(shown) == [["W", "–", "n/a", "at risk", "Tactical"]] and num_columns(shown) == ["Health"]
+    # with the key accounts' figures: the forecast as a share of the year's target, the reason shown
+    figures = pd.DataFrame({"fy_forecast": [93.0], "fy_annual_target": [100.0]}, index=weakest.index)
+    shown = kp.health_ranking_table(weakest, FMT, figures)
+    assert header(shown) == ["Account", "Health", "Band", "Full year", "Forecast / target", "Stage"]
+    assert rows(shown) == [["W", "–", "n/a", "at risk", "93%", "Tactical"]]
+    assert texts(shown, "caption")[0].endswith("and the forecast / target column shows by how much.")
 
 
 def test_data_quality_section_only_when_there_is_something_to_say():
@@ -458,20 +492,30 @@ def test_group_measures_table_one_measure_a_row():
                            "share_of_wallet": [0.4, 0.39], "nps": [0.2308, -0.7]}, index=["key", "other"])
     shown = kp.group_measures_table(groups, "2025Q3-2026Q2 vs 2024Q3-2025Q2", FMT)
     assert header(shown) == ["Measure (2025Q3-2026Q2)", "Key accounts", "Other accounts"]
-    assert rows(shown) == [["Accounts", "2", "8"], ["Revenue, current window", "$3.0M", "$500.0K"],
-                           ["Revenue growth", "+12.3%", "-5.0%"], ["Gross revenue retention", "95.0%", "90.0%"],
+    assert rows(shown) == [["Accounts with revenue", "2", "8"], ["Revenue", "$3.0M", "$500.0K"],
+                           ["Revenue growth, last 4 quarters vs the 4 before", "+12.3%", "-5.0%"],
+                           ["Gross revenue retention", "95.0%", "90.0%"],
                            ["Net revenue retention", "110.0%", "–"], ["Gross margin", "50.0%", "40.0%"],
                            ["Cost to serve / revenue", "5.0%", "3.0%"], ["Profit / revenue", "45.0%", "37.0%"],
                            ["Revenue per account", "$1.5M", "$62.5K"],
                            ["Lifetime value per account", "$9.0M", "$400.0K"],
-                           ["Share of wallet", "40.0%", "39.0%"], ["NPS", "0", "-1"]]
+                           ["Share of wallet", "40.0%", "39.0%"], ["NPS (-100 to +100)", "+23", "-70"]]
     assert num_columns(shown) == ["Key accounts", "Other accounts"]
 
 
 def test_profitability_note():
-    whale = SimpleNamespace(unprofitable_accounts=3, key_profit_share=0.7049)   # of analytics.roi.WhaleSummary
+    whale = SimpleNamespace(unprofitable_accounts=3, key_profit_share=0.7049, profit_lost=-12_345.0)
     assert texts(kp.profitability_note(whale, 150, FMT), "p") == [
-        "3 of 150 accounts lose money after cost to serve. Key accounts earn 70% of total profit."]
+        "3 of the 150 accounts with revenue or KAM cost in the last four quarters lose money after cost to serve, "
+        "$12.3K in all. Key accounts earn 70% of total profit."]
+    one = SimpleNamespace(unprofitable_accounts=1, key_profit_share=np.nan, profit_lost=-5.0)
+    assert texts(kp.profitability_note(one, 1, FMT), "p") == [
+        "1 of the 1 account with revenue or KAM cost in the last four quarters loses money after cost to serve, "
+        "$5 in all. Total profit is not positive, so no share of it is given."]
+    none = SimpleNamespace(unprofitable_accounts=0, key_profit_share=0.5, profit_lost=0.0)
+    assert texts(kp.profitability_note(none, 4, FMT), "p") == [
+        "No account loses money after cost to serve, of the 4 accounts with revenue or KAM cost in the last four "
+        "quarters. Key accounts earn 50% of total profit."]
 
 
 def test_managers_table_names_and_formats():
@@ -485,6 +529,8 @@ def test_managers_table_names_and_formats():
                              "Incremental gross profit", "Load"]
     assert rows(shown) == [["Aisha <O>", "7", "21", "$23.7M", "+7.0%", "$1.2M", "within guideline"]]
     assert num_columns(shown) == ["Key accounts", "Other accounts", "Revenue", "Growth", "Incremental gross profit"]
+    assert texts(shown, "caption") == ["Revenue and incremental gross profit: the manager's key accounts over the last "
+                                       "four quarters; growth: their revenue against the four quarters before"]
 
 
 def test_periods_and_slice_tables():
@@ -502,11 +548,11 @@ def test_periods_and_slice_tables():
     # the "all" rows and a group without accounts are left out
     assert shown_slice_rows(slices) == [0, 1, 4]
     table = kp.slice_table(slices, "Region", FMT)
-    assert header(table) == ["Region", "Group", "Accounts", "Revenue", "Growth", "Net retention"]
+    assert header(table) == ["Region", "Group", "Accounts", "Revenue", "Growth, 4Q vs prior 4Q", "Net retention"]
     assert rows(table) == [["APAC", "Key accounts", "5", "$22.9M", "+38.6%", "114.2%"],
                            ["APAC", "Other accounts", "16", "$3.2M", "+18.8%", "117.7%"],
                            ["EMEA", "Other accounts", "53", "$11.0M", "+14.7%", "110.2%"]]
-    assert num_columns(table) == ["Accounts", "Revenue", "Growth", "Net retention"]
+    assert num_columns(table) == ["Accounts", "Revenue", "Growth, 4Q vs prior 4Q", "Net retention"]
 
 
 def shown_slice_rows(slices: pd.DataFrame) -> list[int]:

@@ -42,8 +42,9 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 #: The classes kamreports.present emits (and the pack documents for notebook authors).
-COMPONENT_CLASSES = {"kpi-strip", "kpi", "kpi-label", "kpi-value", "kpi-note", "up", "down", "swot", "swot-cell",
-                     "kam", "callout", "chart", "muted", "small"}
+COMPONENT_CLASSES = {"kpi-strip", "kpi", "kpi-label", "kpi-value", "kpi-note", "swot", "swot-cell",
+                     "strengths", "weaknesses", "opportunities", "threats", "kam", "callout", "chart", "muted",
+                     "small", "compact", "not-filled", "band", "onepager", "op-columns", "facts", "methods"}
 
 NOTEBOOK = "account_plan.ipynb"
 START_TIMEOUT = 90        # s, server up / notebook open on a busy 2-core machine
@@ -59,6 +60,13 @@ def _without_comments(css: str) -> str:
 def _rules(css: str) -> list[tuple[str, str]]:
     """(selector list, declarations) of every rule."""
     return [(sel.strip(), body.strip()) for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", _without_comments(css))]
+
+
+def test_the_listed_classes_are_written_by_the_present_package():
+    # The list below is only a guard if every name on it is one the pages really use.
+    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "kamreports" / "present").glob("*.py"))
+    unused = sorted(c for c in COMPONENT_CLASSES if not re.search(rf"[\"' ]{re.escape(c)}[\"' ]", source))
+    assert not unused, unused
 
 
 def test_component_sheet_only_reaches_the_packs_own_classes():

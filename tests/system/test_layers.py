@@ -20,7 +20,7 @@ LAYERS = [
     ("data", ["kamreports.data"]),
     ("analytics", ["kamreports.analytics"]),
     ("model", ["kamreports.model"]),
-    ("inputs", ["kamreports.inputs", "kamreports.plan_drafts"]),
+    ("inputs", ["kamreports.inputs", "kamreports.plan_drafts", "kamreports.records"]),
     ("charts and present", ["kamreports.charts", "kamreports.present"]),
     ("pipeline", ["kamreports.pipeline"]),
     ("cli and the package's public names", ["kamreports.cli", "kamreports.__main__", "kamreports"]),

@@ -76,7 +76,7 @@ def test_dates_with_time_zones_keep_the_written_date(tmp_path):
 def test_a_file_that_is_not_utf8_says_so(tmp_path):
     folder = company(tmp_path)
     (folder / "products.csv").write_bytes("product_id,name\nP1,Caf\xe9\n".encode("latin-1"))
-    with pytest.raises(DataValidationError, match=r"products\.csv: is not UTF-8 text"):
+    with pytest.raises(DataValidationError, match=r"products\.csv, row 2: is not UTF-8 text"):
         load_folder(folder)
 
 
@@ -118,7 +118,7 @@ def test_validate_checks_the_data_even_when_the_settings_file_is_not_yaml(tmp_pa
     ("quarter: 2026-13-45\n", "is not valid YAML"),          # a date that does not exist
     ("company: {logo: '~nosuchuser/x.png'}\n", "'company.logo' is not a usable path"),
     ("accounts_dir: '~nosuchuser/plans'\n", "'accounts_dir' is not a usable path"),
-    ("[" * 3000 + "]" * 3000, "nested too deeply"),
+    ("[" * 3000 + "]" * 3000, "nests lists and mappings more than 50 deep"),
 ])
 def test_settings_that_escape_load_settings_are_still_listed(tmp_path, capsys, text, expected):
     data = company(tmp_path / "data")

@@ -34,8 +34,8 @@ from .breakdowns import (
     whale_curve,
     whale_summary,
 )
-from .programme import HISTORY_COLUMNS, MATCH_COLUMNS, ProgrammeRoi, programme_roi, roi_by_quarter
-from .report import RoiReport, assumptions, roi_report
+from .programme import HISTORY_COLUMNS, MATCH_COLUMNS, ProgrammeRoi, programme_roi, roi_by_quarter, with_key_list
+from .report import RoiReport, assumptions, key_list_sentence, roi_report
 from .retention import compare_groups, lifetime_value, retention
 from .sentences import Finding, roi_sentences
 from .table import METRICS, TABLE_COLUMNS, roi_table
@@ -58,11 +58,12 @@ __all__ = [
     "compare_groups", "lifetime_value", "retention",
     # programme ROI
     "HISTORY_COLUMNS", "MATCH_COLUMNS", "ProgrammeRoi", "programme_roi", "roi_by_quarter", "size_bands",
+    "with_key_list",
     # whale curve, manager load, across time and slices
     "MANAGER_COLUMNS", "NO_OWNER", "SLICE_COLUMNS", "WhaleSummary", "manager_load", "period_comparison",
     "slice_comparison", "whale_curve", "whale_summary",
     # the long table, sentences, the one call
     "METRICS", "TABLE_COLUMNS", "roi_table",
     "Finding", "roi_sentences",
-    "RoiReport", "assumptions", "roi_report",
+    "RoiReport", "assumptions", "key_list_sentence", "roi_report",
 ]

@@ -21,6 +21,10 @@ def _sum(series: pd.Series) -> float:
     return float(series.astype("float64").sum())
 
 
-def _pct(value: float, signed: bool = False) -> str:
-    """A ratio as a whole percent for sentences: "12%", or with ``signed`` "+12%"."""
-    return f"{value * 100:+.0f}%" if signed else f"{value * 100:.0f}%"
+def _pct(value: float, signed: bool = False, decimals: int = 0) -> str:
+    """A ratio as a percent for sentences: "12%", or with ``signed`` "+12%" ("-3%"); ``decimals``
+    places. A value that rounds to zero is "0%", never "-0%" or "+0%"."""
+    v = value * 100
+    if round(v, decimals) == 0:
+        return f"{0:.{decimals}f}%"
+    return f"{v:+.{decimals}f}%" if signed else f"{v:.{decimals}f}%"

@@ -68,6 +68,10 @@ def whale_summary(curve: pd.DataFrame) -> WhaleSummary:
 
 NO_OWNER = "(no owner)"
 
+# The manager_load labels: one place, so the sentences, roi.csv counts and the chart's legend agree.
+WITHIN, OVERLOADED, BELOW, NO_KEY_ACCOUNTS, UNASSIGNED = (
+    "within guideline", "overloaded", "below guideline", "no key accounts", "unassigned")
+
 MANAGER_COLUMNS = ["key_accounts", "other_accounts", "revenue_prior", "revenue", "growth", "gross_profit",
                    "cost_to_serve", "profit", "incremental_gross_profit", "programme_cost", "roi", "load", "note"]
 
@@ -77,8 +81,9 @@ def manager_load(frame: pd.DataFrame, matches: pd.DataFrame | None = None, min_a
     """Key-account load and results per manager (``owner``), indexed by manager.
 
     Key accounts per manager against the ``min_accounts``-``max_accounts`` guideline: ``load`` is
-    "overloaded" above the maximum, "idle" below the minimum (a manager who owns only non-key
-    accounts, or is listed in ``managers`` and owns nothing, has 0), else "within guideline".
+    "overloaded" above the maximum, "below guideline" with at least one key account but fewer than
+    the minimum, "no key accounts" for a manager who owns only non-key accounts (or is listed in
+    ``managers`` and owns nothing: not idle, just not a key-account manager), else "within guideline".
     Key accounts without an owner are one row, ``(no owner)``, with load "unassigned".
     Money figures sum the manager's key accounts over the current window; growth is their revenue
     growth. incremental_gross_profit, programme_cost and roi (as the programme's) come from
@@ -108,13 +113,15 @@ def manager_load(frame: pd.DataFrame, matches: pd.DataFrame | None = None, min_a
         if name == NO_OWNER:
             if n_key == 0:
                 continue
-            load = "unassigned"
+            load = UNASSIGNED
         elif n_key > max_accounts:
-            load = "overloaded"
+            load = OVERLOADED
+        elif n_key == 0:
+            load = NO_KEY_ACCOUNTS
         elif n_key < min_accounts:
-            load = "idle"
+            load = BELOW
         else:
-            load = "within guideline"
+            load = WITHIN
         k = {c: float(key_sums.at[name, c]) if name in key_sums.index else 0.0 for c in money}
         incr = float(m_sums.at[name, "incremental_gross_profit"]) if n_matched else 0.0
         cost = float(m_sums.at[name, "programme_cost"]) if n_matched else 0.0

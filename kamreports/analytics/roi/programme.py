@@ -1,8 +1,10 @@
 """Programme ROI: what the key-account programme returns against matched non-key peers.
 
 Programme ROI (:func:`programme_roi`)
-- Each key account with revenue in the prior window is matched with non-key accounts that also had
-  revenue then: those in the same size band (equal-count bands of prior-window revenue over all
+- Each key account that was a customer for the whole prior window (revenue in the prior window,
+  and in its first quarter or before: ``established`` of
+  :func:`~kamreports.analytics.roi.windows.account_windows`) is matched with non-key accounts of
+  the same kind: those in the same size band (equal-count bands of prior-window revenue over all
   such accounts, :func:`~kamreports.analytics.metrics.size_bands`), the same industry, both, or
   all, as ``match`` says. A group with fewer than ``min_peers`` accounts, or without positive prior
   gross profit, falls back (size_industry -> size -> all non-key).
@@ -13,11 +15,16 @@ Programme ROI (:func:`programme_roi`)
 - ROI = (incremental gross profit - programme cost) / programme cost; NaN with a reason when
   there is no programme cost or no baseline. Payback (months) = programme cost / (incremental
   gross profit / months in the window); NaN when the increment is not positive.
-- Key accounts with no revenue in the prior window have no baseline and are left out, with
-  their cost; the result counts them.
+- Key accounts that started buying during the prior window or later have no full-year baseline and
+  are left out, with their cost; the result counts them. (Counting one whose prior window held a
+  single quarter credited the programme with three quarters of its ramp-up: the rolling ROI
+  jumped by some 60 points in each window where a new key account first appeared.) Peers follow
+  the same rule, so like is compared with like.
 
 The rolling history (:func:`roi_by_quarter`) is the same ROI for each recent quarter over its own
-trailing window, with today's key list.
+trailing window: with ``key_lists`` (each quarter's own selection, from the quarters' records or
+recomputed; ``Portfolio.history``), each window uses the key list of its own quarter; without them,
+or for a quarter they do not hold, today's key list.
 """
 from __future__ import annotations
 
@@ -55,7 +62,7 @@ class ProgrammeRoi:
     payback_months: float
     payback_reason: str
     key_accounts: int                   # key accounts in the ROI
-    new_key_accounts: int               # key accounts left out: no revenue in the prior window
+    new_key_accounts: int               # key accounts left out: not customers for the whole prior window
     new_key_cost: float                 # their KAM cost, not in the programme cost
     matching: str                       # how peers were matched, in words
     matches: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
@@ -94,19 +101,20 @@ def programme_roi(frame: pd.DataFrame, quarter: str, window: int = 4, match: str
 
     ``frame`` is :func:`account_windows`. ``matches`` holds one row per key account in the ROI
     (:data:`MATCH_COLUMNS`). Never raises for missing groups: ROI is NaN and ``reason`` says why
-    ("no key accounts", "no key account had revenue in the prior window", "no comparable non-key
-    accounts: baseline growth undefined", "no programme cost").
+    ("no key accounts", "no key account was a customer for the whole prior window", "no comparable
+    non-key accounts: baseline growth undefined", "no programme cost").
     """
     if match not in ("size", "industry", "size_industry", "all"):
         raise ValueError(f"unknown match rule {match!r} (choose from size, industry, size_industry, all)")
     if cost_basis not in ("extra", "total"):
         raise ValueError(f"unknown programme cost basis {cost_basis!r} (choose from extra, total)")
     label = window_label(quarter, window, compare=True)
-    cohort = frame[frame["revenue_prior"] > 0].copy()
+    full_year = (frame["revenue_prior"] > 0) & frame["established"].astype(bool)
+    cohort = frame[full_year].copy()
     cohort["size_band"] = size_bands(cohort["revenue_prior"], bands)
     keys = cohort[cohort["is_key"]]
     peers = cohort[~cohort["is_key"]]
-    new_keys = frame[frame["is_key"] & ~(frame["revenue_prior"] > 0)]
+    new_keys = frame[frame["is_key"] & ~full_year]
     words = {"size": f"non-key accounts in the same size band ({bands} equal-count bands of prior-window revenue)",
              "industry": "non-key accounts in the same industry",
              "size_industry": "non-key accounts in the same industry and size band, else the same size band",
@@ -161,7 +169,7 @@ def programme_roi(frame: pd.DataFrame, quarter: str, window: int = 4, match: str
     if frame["is_key"].sum() == 0:
         reason = "no key accounts"
     elif keys.empty:
-        reason = "no key account had revenue in the prior window: no baseline to grow"
+        reason = "no key account was a customer for the whole prior window: no baseline to grow"
     elif not defined:
         reason = "no comparable non-key accounts: baseline growth undefined"
     elif not cost > 0:
@@ -194,21 +202,32 @@ HISTORY_COLUMNS = ["window", "key_accounts", "incremental_gross_profit", "progra
                    "payback_months", "key_growth", "baseline_growth", "reason"]
 
 
+def with_key_list(summary: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """``summary`` with ``is_key`` replaced by another quarter's key flags (account id -> bool); an
+    account that quarter did not have is not key."""
+    flags = keys.copy()
+    flags.index = flags.index.astype(str)
+    is_key = flags.reindex(summary.index.astype(str)).fillna(False).astype(bool).to_numpy()
+    return summary.assign(is_key=is_key)
+
+
 def roi_by_quarter(quarterly: pd.DataFrame, kam_costs: pd.DataFrame, summary: pd.DataFrame, quarter: str,
                    window: int = 4, history: int = 8, match: str = "size", bands: int = 3, min_peers: int = 3,
-                   cost_basis: str = "extra", _totals: tuple[WindowTotals, WindowTotals] | None = None
-                   ) -> pd.DataFrame:
+                   cost_basis: str = "extra", _totals: tuple[WindowTotals, WindowTotals] | None = None,
+                   key_lists: dict[str, pd.Series] | None = None) -> pd.DataFrame:
     """The programme ROI for each of the last ``history`` quarters up to ``quarter``, each over its
     own trailing window (a rolling series), indexed by quarter, oldest first. Only quarters whose
     prior window starts at or after the first quarter of revenue data are shown (two full windows
-    of history). Columns: :data:`HISTORY_COLUMNS`."""
+    of history). ``key_lists``: quarter -> that quarter's key flags; a window whose quarter is in it
+    uses that key list, any other today's (``summary["is_key"]``). Columns: :data:`HISTORY_COLUMNS`."""
     first = min((parse_quarter(str(x)) for x in quarterly["quarter"].unique()), default=None)
     totals = _totals or window_totals(quarterly, kam_costs)
     rows = {}
     for q in quarter_range(quarter, history):
         if first is None or parse_quarter(q) - (2 * window - 1) < first:
             continue
-        frame = account_windows(quarterly, kam_costs, summary, q, window, _totals=totals)
+        own = summary if not key_lists or q not in key_lists else with_key_list(summary, key_lists[q])
+        frame = account_windows(quarterly, kam_costs, own, q, window, _totals=totals)
         r = programme_roi(frame, q, window, match, bands, min_peers, cost_basis)
         rows[q] = {"window": r.window, "key_accounts": r.key_accounts,
                    "incremental_gross_profit": r.incremental_gross_profit, "programme_cost": r.programme_cost,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...periods import shift_quarter
-from .breakdowns import WhaleSummary
+from .breakdowns import BELOW, NO_KEY_ACCOUNTS, OVERLOADED, UNASSIGNED, WITHIN, WhaleSummary
 from .programme import ProgrammeRoi
 from .windows import window_label
 
@@ -34,7 +34,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "share_of_wallet": ("ratio", "annualised revenue / wallet estimate, accounts with an estimate"),
     "wallet_accounts": ("count", "accounts with a wallet estimate"),
     "nps_avg": ("score", "mean of account average feedback scores (0-10), current window"),
-    "nps": ("ratio", "net promoter score: (promoters 9-10 - detractors 0-6) / responses"),
+    "nps": ("ratio", "net promoter score as a ratio, -1 to 1: (promoters 9-10 - detractors 0-6) / responses; "
+                     "the page shows it x 100, as the usual score from -100 to +100"),
     "nps_responses": ("count", "feedback responses in the current window"),
     "cohort_accounts": ("count", "accounts with revenue in the prior window (the retention cohort)"),
     "churned_accounts": ("count", "cohort accounts with no revenue in the current window"),
@@ -68,8 +69,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "programme_cost_total": ("currency", "key accounts' whole KAM cost, current window"),
     "programme_cost_extra": ("currency", "KAM cost over the peers' cost per revenue dollar"),
     "payback_months": ("months", "programme cost / (incremental gross profit per month)"),
-    "key_accounts": ("count", "key accounts"),
-    "new_key_accounts": ("count", "key accounts left out of the ROI: no prior-window revenue"),
+    "key_accounts": ("count", "key accounts (programme: those in the ROI, customers for the whole prior window)"),
+    "new_key_accounts": ("count", "key accounts left out of the ROI: not customers for the whole prior window "
+                                  "(no revenue in its first quarter or before)"),
     "other_accounts": ("count", "non-key accounts"),
     "active_accounts": ("count", "accounts with revenue or cost to serve in the current window"),
     "total_profit": ("currency", "profit of all active accounts (whale curve end point)"),
@@ -80,7 +82,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "key_profit_share": ("ratio", "key accounts' profit / total profit"),
     "median_profit_rank": ("count", "median profitability rank of key accounts (1 = most profitable)"),
     "over_guideline": ("count", "managers above the key-accounts-per-manager maximum"),
-    "under_guideline": ("count", "managers below the minimum"),
+    "under_guideline": ("count", "managers with at least one key account but fewer than the minimum"),
+    "within_guideline": ("count", "managers with key accounts from the minimum to the maximum"),
+    "managers_without_key_accounts": ("count", "managers who own only non-key accounts"),
+    "unassigned_key_accounts": ("count", "key accounts without a manager in the accounts table"),
 }
 TABLE_COLUMNS = ["quarter", "group", "metric", "value", "unit", "window", "definition"]
 
@@ -169,8 +174,13 @@ def roi_table(quarter: str, window: int = 4, groups: pd.DataFrame | None = None,
                            "cost_to_serve", "profit", "incremental_gross_profit", "programme_cost", "roi"):
                 add(f"manager:{name}", metric, row[metric],
                     compare if metric in ("roi", "incremental_gross_profit", "programme_cost") else None)
-        add("programme", "over_guideline", int((managers["load"] == "overloaded").sum()), current)
-        add("programme", "under_guideline", int((managers["load"] == "idle").sum()), current)
+        load = managers["load"]
+        add("programme", "over_guideline", int((load == OVERLOADED).sum()), current)
+        add("programme", "under_guideline", int((load == BELOW).sum()), current)
+        add("programme", "within_guideline", int((load == WITHIN).sum()), current)
+        add("programme", "managers_without_key_accounts", int((load == NO_KEY_ACCOUNTS).sum()), current)
+        add("programme", "unassigned_key_accounts", int(managers.loc[load == UNASSIGNED, "key_accounts"].sum()),
+            current)
     for by, frame in (slices or {}).items():
         for _, row in frame.iterrows():
             group = f"{by}:{row['slice']}" + ("" if row["group"] == "all" else f"/{row['group']}")

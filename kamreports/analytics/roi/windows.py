@@ -4,14 +4,19 @@ Windows
 - The *current* window is the ``window`` quarters ending with the reporting quarter; the *prior*
   window is the ``window`` quarters before it (default 4 and 4: trailing four quarters against
   the four before).
-- Key or other is today's selection (``summary["is_key"]``) for every window, including the
-  rolling history: the data holds no history of the key list.
+- Key or other is the summary's ``is_key``: today's selection for the current and prior windows. The
+  rolling history (``programme.roi_by_quarter``) gives each quarter's window that quarter's own
+  key list when the portfolio has a history (``Portfolio.history``), else today's.
 
 Per account (:func:`account_windows`)
 - gross profit = revenue - cost of goods; cost to serve = the KAM costs table (no rows = 0);
   profit = gross profit - cost to serve.
 - status: ``new`` (revenue now, none before), ``churned`` (revenue before, none now),
   ``expanded`` / ``contracted`` / ``flat``, ``inactive`` (cost to serve but no revenue in either).
+- established: a customer since the prior window began (revenue in its first quarter or earlier;
+  when the data start later, in the data's first quarter). An account that started buying during
+  the prior window has a part-year there against a full year now: the programme ROI leaves it out,
+  as its growth is its ramp-up, not a return on the programme.
 """
 from __future__ import annotations
 
@@ -51,6 +56,7 @@ ACCOUNT_COLUMNS = [
     "cost_to_serve_prior", "cost_to_serve", "profit_prior", "profit", "growth", "gross_margin_pct",
     "cost_to_serve_pct", "profit_pct", "status", "expansion", "contraction", "churn",
     "wallet_estimate", "share_of_wallet", "nps_avg", "nps_responses", "nps_promoters", "nps_detractors",
+    "established",
 ]
 
 
@@ -77,6 +83,17 @@ class WindowTotals:
         self._values = {c: np.nan_to_num(pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64",
                                                                                               na_value=np.nan))
                         for c in columns}
+
+    @property
+    def first_quarter(self) -> str | None:
+        """The earliest quarter of the rows ("2023Q4"); None without rows."""
+        labels = [q for q in self._quarters if q and q != "nan"]
+        return str(min(labels, key=parse_quarter)) if labels else None
+
+    def through(self, column: str, last: str) -> pd.Series:
+        """Per account id (str), the sum of ``column`` over every quarter up to and including ``last``."""
+        end = parse_quarter(last)
+        return self.sum(column, [q for q in self._quarters if q and q != "nan" and parse_quarter(q) <= end])
 
     def sum(self, column: str, quarters: list[str]) -> pd.Series:
         """Per account id (str), the sum of ``column`` over ``quarters``; 0 for an account with no rows."""
@@ -113,6 +130,10 @@ def account_windows(quarterly: pd.DataFrame, kam_costs: pd.DataFrame, summary: p
     """
     current, prior = window_quarters(quarter, window)
     sales, costs = _totals or window_totals(quarterly, kam_costs)
+    # A customer since the prior window began: revenue in its first quarter or before (or, when the
+    # data start later, in the data's first quarter, as far back as can be seen).
+    first = sales.first_quarter
+    start = prior[0] if first is None or parse_quarter(prior[0]) >= parse_quarter(first) else first
     sums = {
         "revenue": sales.sum("revenue", current), "revenue_prior": sales.sum("revenue", prior),
         "cogs": sales.sum("cogs", current), "cogs_prior": sales.sum("cogs", prior),
@@ -131,6 +152,7 @@ def account_windows(quarterly: pd.DataFrame, kam_costs: pd.DataFrame, summary: p
     out["is_key"] = meta["is_key"].astype(bool).reindex(ids, fill_value=False)
     for name, s in sums.items():
         out[name] = s.reindex(ids).fillna(0.0)
+    out["established"] = sales.through("revenue", start).reindex(ids).fillna(0.0).gt(0).to_numpy()
     out["gross_profit_prior"] = out["revenue_prior"] - out["cogs_prior"]
     out["gross_profit"] = out["revenue"] - out["cogs"]
     out["profit_prior"] = out["gross_profit_prior"] - out["cost_to_serve_prior"]

@@ -17,6 +17,8 @@ from ..dataset import Dataset, quality_frame
 from ..schema import TABLES
 from ..sources import TableSource
 from .cells import as_number, number_text
+from .combine import one_row_per
+from .expressions import Expression, evaluate, numeric_cells
 from .language import Profile, Step, TableSpec, slug
 from .targets import derive_targets, rule_label
 
@@ -186,6 +188,37 @@ def _lookup(run: _Run, keys: pd.Series, arg: dict[str, Any], table: str, column:
     return result.where(result.notna(), None)
 
 
+def _compute(run: _Run, expression: Expression, base: pd.DataFrame, table: str, column: str) -> pd.Series:
+    """``column = expression`` on each row of ``base``; a cell that is not a number is a problem (file, row,
+    column, value), an empty input or a division by zero an empty result, counted in the quality report."""
+    export = run.profile.tables[table].source or ""
+    inputs = {}
+    for name in expression.columns:
+        numbers, bad = numeric_cells(base[name])
+        inputs[name] = numbers
+        for i, (row, value) in enumerate(base.loc[bad, name].items()):
+            if i == MAX_LISTED:
+                run.problems.append(Problem(run.source.where(export), f"... {int(bad.sum()) - i} more rows like this",
+                                            column=name))
+                break
+            cleaned = re.sub(r"[^0-9.\-]", "", str(value).replace(",", ""))
+            cleaned = f"-{cleaned}" if str(value).startswith("(") and str(value).endswith(")") else cleaned
+            hint = (f"; list it under exports.{export}.numbers to read {value!r} as {cleaned}"
+                    if cleaned and name not in run.profile.exports[export]["numbers"] and re.fullmatch(
+                        r"-?\d+\.?\d*", cleaned) else "")
+            run.problems.append(Problem(run.source.where(export), f"is not a number, so {column} = "
+                                        f"{expression.text} cannot be computed (tables.{table}.columns.{column}){hint}",
+                                        row=int(row) + 2, column=name, value=value))
+    result = evaluate(expression, inputs, base.index)
+    run.record("compute", table, f"{column} = {expression.text}", int(result.values.notna().sum()),
+               f"on rows of {export}")
+    for mask, what in ((result.empty_input, "an input is empty"), (result.divided_by_zero, "division by zero")):
+        if mask.any():
+            run.record("compute", table, f"{column}: {what}; left empty", int(mask.sum()),
+                       f"{export} {run.source.rows_are} {_lines(base.index[mask.to_numpy()])}")
+    return number_text(result.values)
+
+
 def _evaluate(run: _Run, steps: list[Step], base: pd.DataFrame, table: str, column: str,
               fills: list[tuple[pd.Series, str]], ids: dict[str, tuple[str, int]]) -> pd.Series:
     current = pd.Series(None, index=base.index, dtype=object)
@@ -203,6 +236,8 @@ def _evaluate(run: _Run, steps: list[Step], base: pd.DataFrame, table: str, colu
             current = _lookup(run, keys, step.arg, table, column)
         elif step.op == "aggregate":
             current = _aggregate(run, base, step.arg)
+        elif step.op == "compute":
+            current = _compute(run, step.arg, base, table, column)
         elif step.op == "map":
             mapping, other = step.arg, str(step.options.get("other", "keep"))
 
@@ -240,6 +275,15 @@ def _describe_steps(steps: list[Step]) -> str:
     return " then ".join(parts)
 
 
+def _count_fills(run: _Run, spec: TableSpec, fills: dict[str, list[tuple[pd.Series, str]]], rows: pd.Index,
+                 where: str = "") -> None:
+    for col, items in fills.items():
+        for mask, reason in items:
+            n = int(mask.reindex(rows).fillna(False).sum())
+            if n:
+                run.record("fill", spec.name, f"{col}: empty, filled {reason}{where}", n)
+
+
 def _make_table(run: _Run, spec: TableSpec) -> pd.DataFrame:
     base = run.exports[spec.source]
     total = len(base)
@@ -255,17 +299,17 @@ def _make_table(run: _Run, spec: TableSpec) -> pd.DataFrame:
     for col, steps in spec.columns.items():
         fills[col] = []
         out[col] = _evaluate(run, steps, base, spec.name, col, fills[col], ids)
+    if spec.one_row_per:
+        _count_fills(run, spec, fills, out.index, f" (rows of {spec.source}, before one row per key)")
+        fills = {}
+        out = one_row_per(run, spec, base, out)
     for col in spec.drop_empty:
         empty = out[col].isna()
         if empty.any():
             run.record("drop", spec.name, f"rows with no {col}", int(empty.sum()),
                        f"{spec.source} {run.source.rows_are} {_lines(out.index[empty])}")
             out = out[~empty]
-    for col, items in fills.items():
-        for mask, reason in items:
-            n = int(mask.reindex(out.index).fillna(False).sum())
-            if n:
-                run.record("fill", spec.name, f"{col}: empty, filled {reason}", n)
+    _count_fills(run, spec, fills, out.index)
     for col, (name_col, n) in ids.items():
         examples = sorted(base.loc[out.index, name_col].dropna().unique(), key=str)[:2]
         sample = ", ".join(f"'{v}' → {slug(v)}" for v in examples)
@@ -330,6 +374,8 @@ def apply_profile(profile: Profile, source: TableSource) -> Dataset:
             continue
         tables[name] = _make_table(run, spec)
         sources[name] = f"{source.where(spec.source)} (as {name})"
+    if run.problems:        # cells a computed column or a repeated rule cannot use: all listed at once
+        raise DataValidationError(run.problems)
     for name, spec in profile.tables.items():
         if spec.rules:
             tables[name] = derive_targets(tables["revenue"], spec.rules, run)

@@ -32,40 +32,51 @@ docs/data_profiles.md; :mod:`.apply` applies a checked profile to an export.
           - {basis: same_quarter_last_year, growth: 0.10}
           - {basis: previous_quarter, growth: 0.025}
 
-Column steps: ``column``, ``id`` (with ``prefix``), ``value``, ``lookup`` (a join:
+      accounts:                    # from order lines: one row per customer, not per line
+        from: orders
+        one_row_per: customer_id   # the export column(s) whose distinct values are the rows
+        columns:
+          account_id: customer_id
+          name: {column: customer_name, repeated: most_frequent}   # a key's rows differ: the rule picks
+          start_date: {column: order_date, repeated: min}
+
+Column steps (:mod:`.steps`): ``column``, ``id`` (with ``prefix``), ``value``, ``lookup`` (a join:
 ``{table, key, value}``, and ``by`` when it starts a chain), ``aggregate`` (over
 rows of another table that match: ``{table, by, match, value, how, weight,
-where}``, how = min|max|sum|count|first|last|top), and the transforms ``map``
-(with ``other: keep|empty|<a value>`` for unlisted values), ``fill`` (with ``reason``) and ``scale``.
+where}``, how = min|max|sum|count|first|last|top), ``compute`` (arithmetic on the
+row's columns, :mod:`.expressions`), and the transforms ``map`` (with
+``other: keep|empty|<a value>`` for unlisted values), ``fill`` (with ``reason``) and
+``scale``; ``repeated`` (first|last|most_frequent|min|max|sum|count) on a column of a
+table made ``one_row_per`` (:mod:`.combine`).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...errors import ConfigError, Problem
+from ...errors import ConfigError
 from ...files import read_yaml
 from ..schema import TABLES
+from .checker import Checker
+from .steps import REPEATED, Step, parse_steps, step_refs
 
 PROFILE_KEYS = ("name", "description", "exports", "tables", "notes")
 EXPORT_KEYS = ("rename", "strip", "numbers", "values", "dates")
 VALUE_KEYS = ("spaces", "aliases", "case")
 CASES = ("lower", "upper", "title")
-TABLE_KEYS = ("from", "where", "drop_empty", "columns")
+TABLE_KEYS = ("from", "where", "one_row_per", "drop_empty", "columns")
 RULE_KEYS = ("basis", "growth")
 BASES = ("same_quarter_last_year", "previous_quarter", "trailing_average")
-HOWS = ("min", "max", "sum", "count", "first", "last", "top")
-SOURCE_OPS = ("column", "id", "value", "lookup", "aggregate")
-TRANSFORM_OPS = ("lookup", "map", "fill", "scale")
-MODIFIERS = {"id": ("prefix",), "map": ("other",), "fill": ("reason",)}
-LOOKUP_KEYS = ("table", "key", "value", "by")
-AGGREGATE_KEYS = ("table", "by", "match", "value", "how", "weight", "where")
+#: Keys users reach for when a table must hold one row per customer of an order-line export.
+_ONE_ROW_HINT = " (for one row per distinct value of an export column, e.g. accounts from order lines: " \
+                "one_row_per: customer_id; docs/data_profiles.md, 'Tables from order lines')"
+TABLE_HINTS = {key: _ONE_ROW_HINT for key in ("distinct", "group_by", "groupby", "unique", "key", "one_per",
+                                              "one_row_for", "aggregate", "dedupe", "deduplicate")}
 
 
 def slug(text: object, prefix: str = "") -> str | None:
@@ -80,20 +91,14 @@ def slug(text: object, prefix: str = "") -> str | None:
 # --- the profile, parsed and checked ------------------------------------------------------------
 
 @dataclass
-class Step:
-    op: str
-    arg: Any
-    options: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
-
-
-@dataclass
 class TableSpec:
     name: str
     source: str | None = None                     # export table ("from")
     where: dict[str, list[str]] = field(default_factory=dict)
     drop_empty: list[str] = field(default_factory=list)
     columns: dict[str, list[Step]] = field(default_factory=dict)
+    one_row_per: list[str] = field(default_factory=list)          # export columns: one row per distinct key
+    repeated: dict[str, str] = field(default_factory=dict)        # canonical column -> rule (one_row_per)
     rules: list[dict[str, Any]] = field(default_factory=list)   # targets derived from revenue
 
 
@@ -124,163 +129,14 @@ class Profile:
         for table in self.tables.values():
             for col in table.where:
                 use(table.source, col, f"tables.{table.name}.where")
-            for column, steps in table.columns.items():
-                _step_refs(steps, table.source, use)
+            for col in table.one_row_per:
+                use(table.source, col, f"tables.{table.name}.one_row_per")
+            for steps in table.columns.values():
+                step_refs(steps, table.source, use)
         return refs
 
 
-def _step_refs(steps: list[Step], base: str | None, use: Callable[[str | None, Any, str], None]) -> None:
-    for i, step in enumerate(steps):
-        if step.op in ("column", "id"):
-            use(base, step.arg, step.path)
-        elif step.op == "lookup":
-            use(step.arg["table"], step.arg["key"], step.path)
-            use(step.arg["table"], step.arg["value"], step.path)
-            if i == 0:
-                use(base, step.arg.get("by"), step.path)
-        elif step.op == "aggregate":
-            arg = step.arg
-            use(base, arg["by"], step.path)
-            for key in ("match", "value", "weight"):
-                use(arg["table"], arg.get(key) if key != "match" else arg.get("match", arg["by"]), step.path)
-            for col in arg.get("where", {}):
-                use(arg["table"], col, step.path)
-        elif step.op == "fill":
-            _step_refs(step.arg, base, use)
-
-
-class _Checker:
-    def __init__(self, source: str):
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def add(self, path: str, message: str, value: Any = None) -> None:
-        self.problems.append(Problem(self.source, f"'{path}' {message}" if path else message, value=value))
-
-    def mapping(self, raw: Any, path: str, known: tuple[str, ...] | None = None) -> dict:
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            self.add(path, "must be a mapping of keys to values", raw)
-            return {}
-        if known is not None:
-            for key in raw:
-                if key not in known:
-                    hint = (" (YAML reads on/off/yes/no as true/false: quote such a key)"
-                            if isinstance(key, bool) else "")
-                    self.add(f"{path}.{key}" if path else str(key),
-                             f"is an unknown key (known: {', '.join(known)}){hint}")
-        return raw
-
-    def text(self, raw: Any, path: str) -> str | None:
-        if isinstance(raw, str) and raw.strip():
-            return raw
-        self.add(path, "must be text", raw)
-        return None
-
-    def text_list(self, raw: Any, path: str) -> list[str]:
-        if raw is None:
-            return []
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-            self.add(path, "must be a list of column names", raw)
-            return []
-        return raw
-
-    def where(self, raw: Any, path: str) -> dict[str, list[str]]:
-        out = {}
-        for col, value in self.mapping(raw, path).items():
-            values = value if isinstance(value, list) else [value]
-            if any(isinstance(v, (dict, list)) for v in values):
-                self.add(f"{path}.{col}", "must be a value or a list of values", value)
-                continue
-            out[str(col)] = ["" if v is None else str(v) for v in values]
-        return out
-
-
-def _parse_steps(raw: Any, path: str, exports: dict, chk: _Checker, first_may_transform: bool = False) -> list[Step]:
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
-        chk.add(path, "is an empty list of steps")
-        return []
-    steps: list[Step] = []
-    for i, item in enumerate(items):
-        where = f"{path}[{i}]" if isinstance(raw, list) else path
-        if isinstance(item, str):
-            item = {"column": item}
-        if not isinstance(item, dict):
-            chk.add(where, "must be an export column name or a mapping such as {id: account}", item)
-            continue
-        ops = [k for k in item if k in SOURCE_OPS + TRANSFORM_OPS]
-        allowed = SOURCE_OPS if i == 0 and not first_may_transform else TRANSFORM_OPS
-        if len(ops) != 1:
-            chk.add(where, f"must have exactly one step of: {', '.join(dict.fromkeys(SOURCE_OPS + TRANSFORM_OPS))}",
-                    ", ".join(map(str, item)) or None)
-            continue
-        op = ops[0]
-        if op not in allowed:
-            first = "start a column (the first step)" if i == 0 else "follow another step"
-            chk.add(where, f"'{op}' cannot {first}; use one of: {', '.join(allowed)}")
-            continue
-        known = (op,) + MODIFIERS.get(op, ())
-        for key in (k for k in item if k not in known):
-            chk.add(f"{where}.{key}", f"is an unknown key for '{op}' (known: {', '.join(known)})")
-        arg = item[op]
-        options = {k: item[k] for k in MODIFIERS.get(op, ()) if k in item}
-        if op in ("column", "id"):
-            if chk.text(arg, f"{where}.{op}") is None:
-                continue
-            if op == "id" and not isinstance(options.get("prefix", ""), str):
-                chk.add(f"{where}.prefix", "must be text", options["prefix"])
-        elif op == "value":
-            if isinstance(arg, (dict, list)):
-                chk.add(f"{where}.value", "must be a single value", arg)
-                continue
-        elif op == "lookup":
-            arg = chk.mapping(arg, f"{where}.lookup", LOOKUP_KEYS)
-            need = ("table", "key", "value") + (("by",) if i == 0 else ())
-            if any(chk.text(arg.get(k), f"{where}.lookup.{k}") is None for k in need):
-                continue
-            if arg["table"] not in exports:
-                chk.add(f"{where}.lookup.table", f"names an export table not listed under 'exports' "
-                                                 f"({', '.join(exports) or 'none'})", arg["table"])
-                continue
-        elif op == "aggregate":
-            arg = dict(chk.mapping(arg, f"{where}.aggregate", AGGREGATE_KEYS))
-            if any(chk.text(arg.get(k), f"{where}.aggregate.{k}") is None for k in ("table", "by", "how")):
-                continue
-            if arg["how"] not in HOWS:
-                chk.add(f"{where}.aggregate.how", f"must be one of {', '.join(HOWS)}", arg["how"])
-                continue
-            if arg["how"] != "count" and chk.text(arg.get("value"), f"{where}.aggregate.value") is None:
-                continue
-            if arg["table"] not in exports:
-                chk.add(f"{where}.aggregate.table", f"names an export table not listed under 'exports' "
-                                                    f"({', '.join(exports) or 'none'})", arg["table"])
-                continue
-            arg["where"] = chk.where(arg.get("where"), f"{where}.aggregate.where")
-        elif op == "map":
-            if not isinstance(arg, dict) or not arg:
-                chk.add(f"{where}.map", "must be a mapping of export values to values", arg)
-                continue
-            arg = {str(k): (None if v is None else str(v)) for k, v in arg.items()}
-            if isinstance(options.get("other", "keep"), (dict, list)) or options.get("other", "keep") is None:
-                chk.add(f"{where}.other", "must be keep, empty, or the value for every unlisted value",
-                        options.get("other"))
-        elif op == "fill":
-            arg = _parse_steps(arg, f"{where}.fill", exports, chk)
-            if options.get("reason") is not None and not isinstance(options["reason"], str):
-                chk.add(f"{where}.reason", "must be text", options["reason"])
-        elif op == "scale":
-            if isinstance(arg, bool) or not isinstance(arg, (int, float)):
-                chk.add(f"{where}.scale", "must be a number", arg)
-                continue
-        steps.append(Step(op, arg, options, where))
-    return steps
-
-
-def _parse_export(name: str, raw: Any, chk: _Checker) -> dict[str, Any]:
+def _parse_export(name: str, raw: Any, chk: Checker) -> dict[str, Any]:
     path = f"exports.{name}"
     spec = chk.mapping(raw, path, EXPORT_KEYS)
     out: dict[str, Any] = {"rename": {}, "strip": True, "numbers": [], "values": {}, "dates": {}}
@@ -312,7 +168,23 @@ def _parse_export(name: str, raw: Any, chk: _Checker) -> dict[str, Any]:
     return out
 
 
-def _parse_table(name: str, raw: Any, exports: dict, chk: _Checker) -> TableSpec | None:
+def _repeated_rule(spec: TableSpec, col: str, path: str, chk: Checker) -> None:
+    """The column's ``repeated:`` rule (said on any one of its steps) into ``spec.repeated``."""
+    said = [step for step in spec.columns[col] if "repeated" in step.options]
+    if not said:
+        return
+    if not spec.one_row_per:
+        chk.add(f"{said[0].path}.repeated", "only applies to a table made with one_row_per (one row per "
+                                            "distinct key, e.g. one account per customer of the order lines)")
+        return
+    if len(said) > 1:
+        chk.add(path, f"says 'repeated' {len(said)} times; say it once for the column "
+                      f"(one of {', '.join(REPEATED)})")
+        return
+    spec.repeated[col] = said[0].options["repeated"]
+
+
+def _parse_table(name: str, raw: Any, exports: dict, chk: Checker) -> TableSpec | None:
     path = f"tables.{name}"
     if name not in TABLES:
         chk.add(path, f"is not a canonical table (choose from: {', '.join(TABLES)})")
@@ -336,13 +208,14 @@ def _parse_table(name: str, raw: Any, exports: dict, chk: _Checker) -> TableSpec
                 continue
             spec.rules.append({"basis": rule["basis"], "growth": float(growth)})
         return spec
-    body = chk.mapping(raw, path, TABLE_KEYS + (("rules",) if name == "targets" else ()))
+    body = chk.mapping(raw, path, TABLE_KEYS + (("rules",) if name == "targets" else ()), TABLE_HINTS)
     spec.source = chk.text(body.get("from"), f"{path}.from")
     if spec.source is not None and spec.source not in exports:
         chk.add(f"{path}.from", f"names an export table not listed under 'exports' ({', '.join(exports) or 'none'})",
                 spec.source)
         return None
     spec.where = chk.where(body.get("where"), f"{path}.where")
+    spec.one_row_per = chk.text_list(body.get("one_row_per"), f"{path}.one_row_per")
     schema = TABLES[name]
     spec.drop_empty = chk.text_list(body.get("drop_empty"), f"{path}.drop_empty")
     for col in spec.drop_empty:
@@ -353,7 +226,8 @@ def _parse_table(name: str, raw: Any, exports: dict, chk: _Checker) -> TableSpec
         if col not in schema.column_names:
             chk.add(f"{path}.columns.{col}", f"is not a column of {name} (columns: {', '.join(schema.column_names)})")
             continue
-        spec.columns[col] = _parse_steps(steps, f"{path}.columns.{col}", exports, chk)
+        spec.columns[col] = parse_steps(steps, f"{path}.columns.{col}", exports, chk)
+        _repeated_rule(spec, col, f"{path}.columns.{col}", chk)
     for col in schema.columns:
         if col.required and col.name not in columns:
             chk.add(f"{path}.columns", f"does not map the required column '{col.name}' "
@@ -362,7 +236,7 @@ def _parse_table(name: str, raw: Any, exports: dict, chk: _Checker) -> TableSpec
 
 
 def parse_profile(raw: Any, source: str) -> Profile:
-    chk = _Checker(source)
+    chk = Checker(source)
     body = chk.mapping(raw, "", PROFILE_KEYS)
     profile = Profile(source, name=str(body.get("name") or ""), description=str(body.get("description") or ""))
     exports = chk.mapping(body.get("exports"), "exports")
