@@ -2,6 +2,8 @@
 
 Run (from the repository root):
 
+    .venv/bin/python benchmarks/bench_build.py --k 1             # small builds: what an analyst runs most
+    .venv/bin/python benchmarks/bench_build.py --k 8
     .venv/bin/python benchmarks/bench_build.py --k 20            # ~5-10 min on 2 cores
     .venv/bin/python benchmarks/bench_build.py --k 100
     .venv/bin/python benchmarks/bench_build.py --accounts-total 500   # memory check: a 500-pack build with its book
@@ -520,6 +522,12 @@ def table(rows: list[tuple], k: int) -> str:
     return "\n".join(lines)
 
 
+#: K -> (naive / build at least, build / floor at most): the README's Performance targets. Small builds
+#: are what an analyst runs most; their fixed costs (kernel start, imports, the portfolio) weigh more.
+TARGETS: dict[int | None, tuple[float, float]] = {1: (0.0, 2.0), 8: (6.0, 1.3), None: (10.0, 1.3)}
+BOOK_TARGETS = {8: 2.0}   # seconds the one-page-summary book may add to a build of K accounts
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_floor":
         floor_main(sys.argv[2:])
@@ -643,14 +651,22 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
             print(f"{key}: {r['pages']} pages; setup (imports, open_portfolio, plan_jobs) {r['setup']:.1f} s, "
                   f"summed per pack {r['pack_seconds']:.1f} s")
     print()
+    over_naive, over_floor = TARGETS.get(k, TARGETS[None])
     if naive and b:
         ratio = naive["seconds"] / b["seconds"]
-        print(f"naive / build      = {ratio:5.1f}x   (target >= 10x: {'met' if ratio >= 10 else 'MISSED'}; "
-              f"CPU s: {naive['cpu'] / b['cpu']:.1f}x)")
+        verdict = "met" if ratio >= over_naive else "MISSED"
+        print(f"naive / build      = {ratio:5.1f}x   (target >= {over_naive:g}x: {verdict}"
+              f"; CPU s: {naive['cpu'] / b['cpu']:.1f}x)")
     if b and f:
         ratio = b["seconds"] / f["seconds"]
         print(f"build / floor({args.workers}p) = {ratio:5.2f}x   "
-              f"(target <= 1.3x: {'met' if ratio <= 1.3 else 'MISSED'}; CPU s: {b['cpu'] / f['cpu']:.2f}x)")
+              f"(target <= {over_floor:g}x: {'met' if ratio <= over_floor else 'MISSED'}; "
+              f"CPU s: {b['cpu'] / f['cpu']:.2f}x)")
+    if b and "book" in results:
+        added = results["book"]["seconds"] - b["seconds"]
+        limit = BOOK_TARGETS.get(k)
+        verdict = "" if limit is None else f"   (target <= {limit:g} s: {'met' if added <= limit else 'MISSED'})"
+        print(f"the book adds      = {added:5.1f} s{verdict}")
     if b and "floor1" in results:
         print(f"build / floor(1p)  = {b['seconds'] / results['floor1']['seconds']:5.2f}x")
     if b and "patched" in results:

@@ -1,9 +1,10 @@
-"""``kamreports``: build, validate, sample. Thin wiring around the package.
+"""``kamreports``: build, validate, plan, sample, init, preview. Thin wiring around the package.
 
 Exit codes: 0 every pack built; 1 some packs failed (the rest were built, a failed pack keeps its
 previous PDF marked stale; when every pack failed the previous folder is kept as it was);
 2 bad input or settings, or the output cannot be written (nothing was built);
 3 another build is writing to the same output folder; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM.
+``preview`` runs until stopped: 0 after Ctrl-C or SIGTERM (its normal end), 2 when its port is taken.
 """
 from __future__ import annotations
 
@@ -83,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--config", type=Path)
     new.add_argument("--quarter", type=_quarter)
 
+    i = sub.add_parser("init", help="write a starter project in FOLDER: settings.yaml (every setting, commented "
+                                    "out), profiles/example.yaml, an empty plans/ and a README with the next steps; "
+                                    "never overwrites")
+    i.add_argument("folder", type=Path)
+
+    pv = sub.add_parser("preview", help="build one pack, serve it on http://127.0.0.1:PORT and make it again "
+                                        "whenever its data, settings, plan or notebook is saved")
+    pv.add_argument("pack", metavar="ACCOUNT_ID|portfolio", help="an account id (ACC-0002), or portfolio")
+    pv.add_argument("--data", type=Path, help="folder of CSV tables (default: the sample company)")
+    pv.add_argument("--config", type=Path, help="settings YAML (default: built-in defaults)")
+    pv.add_argument("--quarter", type=_quarter, help="e.g. 2026Q3 (default: latest complete quarter)")
+    pv.add_argument("--port", type=_port, default=8765, help="loopback port to serve on (default: 8765; 0: any free)")
+    pv.add_argument("--pdf", action="store_true", help="also write the pack's PDF beside its HTML on every change")
+    pv.add_argument("--output", type=Path, default=Path("output"),
+                    help="where earlier quarters' records are read, as for build; the preview writes OUTPUT/preview/")
+    pv.add_argument("--notebooks", type=Path, help="folder with your own account_plan/portfolio_review notebooks")
+    pv.add_argument("--timeout", type=int, default=600, help="seconds a notebook cell may run (default: 600)")
+
     s = sub.add_parser("sample", help="write the sample company's tables as CSV, and its plans in OUT/plans")
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--seed", type=int, default=7)
@@ -97,6 +116,16 @@ def _seconds(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
     if value < 1:
         raise argparse.ArgumentTypeError("give at least 1 second")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("give a port from 1 to 65535 (or 0 for any free one)")
     return value
 
 
@@ -314,7 +343,30 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             yaml.safe_dump(plan, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
     print(f"sample company written to {folder}, with the plans of its {len(plans)} key accounts in "
           f"{folder / 'plans'}")
+    print(f"  a build reads plans beside its settings file, or with --data alone beside the data folder "
+          f"({folder.resolve().parent / 'plans'}): move them there to see them in the packs")
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .project import init_project
+
+    written = init_project(args.folder)
+    print(f"starter project written to {args.folder}:")
+    for path in written:
+        print(f"  {path}")
+    print(f"next: cd {args.folder}, put your tables in data/ (or try `kamreports sample --out data`), then "
+          "`kamreports validate --config settings.yaml`; README.md lists every step")
+    return 0
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    """``preview ACC-0002``: wiring only; kamreports.preview does the work."""
+    from .preview import PreviewOptions, run_preview
+
+    return run_preview(PreviewOptions(target=args.pack, data=args.data, config=args.config, quarter=args.quarter,
+                                      notebooks=args.notebooks, output=args.output, port=args.port, pdf=args.pdf,
+                                      timeout=args.timeout), say=lambda line: print(line, flush=True))
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -324,11 +376,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     checked = load_inputs(args.config, args.data, args.quarter, [args.account_id])
     portfolio = checked.portfolio
     assert portfolio is not None and checked.settings is not None   # load_inputs raised otherwise
-    path = write_draft(portfolio, checked.accounts[0], checked.settings.accounts_path)
-    print(f"plan drafted: {path}\n  fill in every TODO, then run kamreports validate")
+    path = write_draft(portfolio, checked.accounts[0], portfolio.plans_folder)
+    where = f" --config {args.config}" if args.config else (f" --data {args.data}" if args.data else "")
+    print(f"plan drafted: {path}\n  fill in every TODO, then run kamreports validate{where}")
     if portfolio.uses_sample_plans:
-        print("  note: the sample company shows its own generated plans; set accounts_dir in a settings file "
-              "to use this folder instead")
+        print("  note: the sample company's packs show its own generated plans; this file is read once a "
+              "settings file names your data ('data:') or sets 'accounts_dir' to this folder")
     return 0
 
 
@@ -342,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             handler.setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_Masked())
-    handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample, "plan": _cmd_plan}
+    handlers = {"build": _cmd_build, "validate": _cmd_validate, "sample": _cmd_sample, "plan": _cmd_plan,
+                "init": _cmd_init, "preview": _cmd_preview}
     file_handler, log_problem = None, None
     if args.command == "build":
         file_handler, log_problem = _log_to_file(args.log_dir or args.output / "logs")

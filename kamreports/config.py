@@ -195,6 +195,8 @@ class Report:
     classification: str = setting("Confidential", pattern=r"\S.{0,39}",
                                   expected="a short label such as Confidential (1-40 characters)")
     book: str = setting("summary", choices=BOOK_CONTENTS)   # the book holds each key account's page one, or its plan
+    # attainment or growth beyond +/- this ratio (10 = 1,000%) is "target/base too small to compare" on the pages
+    sane_change: float = setting(10.0, low=0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,7 @@ class Settings:
     data: str | DataSource | None = None   # folder of CSV, or a mapping (kind, path, url, tables); empty = sample
     profile: str | dict[str, Any] | None = None   # column-mapping profile (YAML file or inline) for an export
     quarter: str | None = None         # empty = the latest complete quarter in the data
-    accounts_dir: str | None = None    # per-account SWOT items, goals, actions; empty = params/accounts
+    accounts_dir: str | None = None    # the account plans folder; empty = plans/ beside this file (plans_folder)
     records: str | None = None         # where each quarter's record is kept (<records>/<quarter>/record/);
                                        # empty = the output folder
     scheduler: str | None = setting(None, pattern=r"(tcp|tls|ucx|inproc)://\S+",
@@ -355,7 +357,8 @@ class Settings:
 
     @property
     def accounts_path(self) -> Path:
-        return self.resolve(self.accounts_dir) if self.accounts_dir else PROJECT_ROOT / "params" / "accounts"
+        """The plans folder when no ``--data`` is given: :func:`plans_folder` (the one rule)."""
+        return plans_folder(self)
 
     @property
     def records_path(self) -> Path | None:
@@ -366,6 +369,27 @@ class Settings:
     def data_path(self) -> Path | None:
         """The folder of CSV named by ``data: <folder>``; None for the sample or a ``data:`` mapping."""
         return self.resolve(self.data) if isinstance(self.data, str) else None
+
+
+def plans_folder(settings: Settings, data: str | Path | None = None) -> Path:
+    """Where the account plan files are: the one rule, used by validate, build, the notebooks and
+    ``plan new``. Plans belong to the user's project, never to the tool's own files:
+
+    1. ``accounts_dir`` in the settings (relative to the settings file);
+    2. else ``plans/`` beside the settings file;
+    3. else, with ``data`` (``--data``: a folder or a workbook) and no settings file, ``plans/`` beside it;
+    4. else ``plans/`` in the current folder (only ``plan new`` on the sample company gets here).
+
+    The sample company's packs show its generated plans whenever ``accounts_dir`` is not set
+    (``Portfolio.uses_sample_plans``); the folder is then where ``plan new`` writes.
+    """
+    if settings.accounts_dir:
+        return settings.resolve(settings.accounts_dir)  # type: ignore[return-value]
+    if settings.source != "defaults":
+        return Path(settings.source).resolve().parent / "plans"
+    if data not in (None, ""):
+        return Path(data).expanduser().resolve().parent / "plans"
+    return Path.cwd() / "plans"
 
 
 # --- reading a settings file ----------------------------------------------------------------------

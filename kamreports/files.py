@@ -27,6 +27,23 @@ YAML_MAX_VALUES = 100_000          # values after every alias is expanded
 YAML_MAX_DEPTH = 50                # lists and mappings inside each other
 YAML_MAX_TEXT = 10_000             # characters in one value or key
 
+#: What the package carries besides code, as package data (pyproject.toml): the notebooks and the
+#: default settings. Their home is the top of the repository (notebooks/, where analysts open them, and
+#: params/default.yaml); kamreports/resources/ holds symlinks to them, which a wheel stores as copies.
+_PACKAGE = Path(__file__).resolve().parent
+_RESOURCES = {"notebooks": ("notebooks",), "default.yaml": ("params", "default.yaml")}
+
+
+def resource(name: str) -> Path:
+    """``notebooks`` or ``default.yaml``: in a checkout (pyproject.toml beside the package) the
+    repository's own, so a checkout whose symlinks were not made (Windows) still works; installed,
+    the package's copy, so a ``pip install`` needs no checkout."""
+    checkout = _PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file() and checkout.joinpath(*_RESOURCES[name]).exists():
+        return checkout.joinpath(*_RESOURCES[name])
+    return _PACKAGE / "resources" / name
+
+
 #: errno values that mean the storage, not the input, is at fault: the build stops with exit 2.
 STORAGE_ERRNOS = frozenset(e for e in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG, errno.EIO,
                                        errno.EACCES, errno.EPERM) if e is not None)

@@ -61,11 +61,34 @@ def localise(text: str, thousands: str = ",", decimal: str = ".") -> str:
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 
-class NumberFormat:
-    """The formatters above, bound to a company's currency and separators."""
+#: The sane range of an attainment or a growth rate (``report.sane_change``): beyond ±10 (±1,000%) the
+#: figure says more about a tiny target or base than about the account, and is not printed as a figure.
+SANE_CHANGE = 10.0
+TARGET_TOO_SMALL = "target too small to compare"
+BASE_TOO_SMALL = "base too small to compare"
 
-    def __init__(self, currency: str = "$", thousands: str = ",", decimal: str = "."):
+
+def beyond(value: object, limit: float = SANE_CHANGE) -> bool:
+    """Whether ``value`` (a ratio: 12.0 = 1,200%) lies beyond ±``limit``; a missing value does not."""
+    return not _missing(value) and abs(float(value)) > limit  # type: ignore[arg-type]
+
+
+class NumberFormat:
+    """The formatters above, bound to a company's currency and separators, and to the sane range of an
+    attainment or a growth rate (``sane_change``, a ratio: 10.0 = ±1,000%)."""
+
+    def __init__(self, currency: str = "$", thousands: str = ",", decimal: str = ".",
+                 sane_change: float = SANE_CHANGE):
         self.currency, self.thousands, self.decimal = currency, thousands, decimal
+        self.sane_change = sane_change
+
+    def attainment(self, value: object, decimals: int = 0) -> str:
+        """Revenue against target as a percentage, or :data:`TARGET_TOO_SMALL` beyond the sane range."""
+        return TARGET_TOO_SMALL if beyond(value, self.sane_change) else self.percent(value, decimals)
+
+    def growth(self, value: object, decimals: int = 1, signed: bool = True) -> str:
+        """A growth rate as a percentage (signed), or :data:`BASE_TOO_SMALL` beyond the sane range."""
+        return BASE_TOO_SMALL if beyond(value, self.sane_change) else self.percent(value, decimals, signed)
 
     def money(self, value: object, decimals: int = 1) -> str:
         return localise(money(value, self.currency, decimals), self.thousands, self.decimal)

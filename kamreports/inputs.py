@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings, load_settings, read_settings
+from .config import Settings, load_settings, plans_folder, read_settings
 from .data import Dataset, data_fingerprint, load_data, load_for_build
 from .data.plans import PlanInputs, plan_files, validate_plan_files
 from .data.sources import SourceRef
@@ -122,7 +122,8 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
         checked.warnings.append("the data was not checked: the settings file cannot be read, so where the data "
                                 "is is unknown (or give --data)")
         return checked
-    settings = settings or Settings()
+    # unreadable settings: the defaults, but still the file's folder for the plans (config.plans_folder)
+    settings = settings or Settings(source=str(config) if config not in (None, "") else "defaults")
     try:
         checked.dataset, checked.data_location = load_for_build(settings, data)
     except ProblemsError as exc:
@@ -154,11 +155,12 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
         checked.accounts = _requested_accounts(portfolio, accounts, checked) if accounts \
             else list(portfolio.key_accounts.index)
     sample_plans = portfolio is not None and portfolio.uses_sample_plans
+    folder = portfolio.plans_folder if portfolio is not None else plans_folder(settings, data)
     if all_plans and not sample_plans:
-        checked.add("plans", validate_plan_files(settings.accounts_path))
+        checked.add("plans", validate_plan_files(folder))
         if dataset is not None:
             known = set(dataset.accounts["account_id"].dropna())
-            for path in plan_files(settings.accounts_path):
+            for path in plan_files(folder):
                 if path.stem not in known:
                     checked.warnings.append(f"{path}: no account {path.stem!r} in the data, so this plan is "
                                             "never shown (the file name must be the account id)")
@@ -168,7 +170,41 @@ def check_inputs(config: Path | str | None = None, data: Path | str | None = Non
                 checked.plans[account_id] = portfolio.plan(account_id)
             except ConfigError as exc:
                 checked.add("plans", exc.problems)
+    if portfolio is not None and checked.ok:   # advice for a run that can go on; problems come first
+        if all_plans:   # validate: what the selection and the matrix lack (a build's pages say it in words)
+            checked.warnings += portfolio.gap_warnings()
+        checked.warnings += _plan_warnings(portfolio, checked.accounts if not all_plans else None, settings, data)
     return checked
+
+
+def _plan_warnings(portfolio: Portfolio, building: list[str] | None, settings: Settings,
+                   data: Path | str | None) -> list[str]:
+    """What an analyst must hear about the plans, in the build log and from ``validate``: the key
+    accounts (of the packs built, or all of them) without a plan file and the folder where the files
+    go, and plan files in a folder that is not read. Never on a pack: an executive's page says only
+    "No account plan agreed" (present.plan)."""
+    folder = portfolio.plans_folder
+    if portfolio.uses_sample_plans:
+        if settings.source == "defaults" or not plan_files(folder):
+            return []
+        return [f"{folder} holds {len(plan_files(folder))} plan file(s), but the sample company's packs show "
+                "its generated plans: name your data ('data:' in the settings) or set 'accounts_dir' to use them"]
+    missing = portfolio.unplanned_key_accounts()
+    if building is not None:
+        missing = [a for a in missing if a in set(building)]
+    if not missing:
+        return []
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    count = f"{len(missing)} key account{'s have' if len(missing) != 1 else ' has'}"
+    message = (f"{count} no plan file, so their packs say \"No account plan agreed\": "
+               f"{shown}. Put <account id>.yaml in {folder}; `{portfolio.plan_new_command(missing[0])}` drafts one "
+               "from the data")
+    located = Path(data) if data not in (None, "") else settings.data_path
+    inside = located / "plans" if located is not None else None
+    if inside is not None and inside.resolve() != folder.resolve() and plan_files(inside):
+        message += (f" ({inside} holds plan files, but they are not read there: move them to {folder}, or set "
+                    f"'accounts_dir' in a settings file)")
+    return [message]
 
 
 def load_inputs(config: Path | str | None = None, data: Path | str | None = None, quarter: str | None = None,
@@ -181,6 +217,50 @@ def load_inputs(config: Path | str | None = None, data: Path | str | None = None
 
 
 _PORTFOLIOS: dict[tuple, Portfolio] = {}
+#: The file where a build leaves the portfolio it computed, for its kernels (see :func:`share_portfolio`).
+SHARED_PORTFOLIO_ENV = "KAMREPORTS_SHARED_PORTFOLIO"
+
+
+def _portfolio_key(settings: Settings, data: str | Path | None, config: str | Path | None, quarter: str | None,
+                   root: Path | None) -> tuple:
+    """What identifies an opened portfolio: the data, profile, settings and records as they are now."""
+    return (data_fingerprint(settings, data), path_fingerprint(config), quarter, str(root),
+            records_fingerprint(root))
+
+
+def share_portfolio(portfolio: Portfolio, path: Path, data: str | Path | None = None,
+                    config: str | Path | None = None, quarter: str | None = None,
+                    records: str | Path | None = None) -> Path:
+    """Write ``portfolio`` (with its history) where :func:`open_portfolio`, called with the same
+    arguments, finds it while ``SHARED_PORTFOLIO_ENV`` names ``path``. Why: the build has already
+    computed what every kernel would compute again (about 3 s each on the sample, most of a small
+    build); a pickle loads in a tenth of that. The key is taken now, so a file changed since makes
+    the kernels compute afresh rather than use a stale copy. ``path`` must be private to the build:
+    a pickle is code to whoever can write it."""
+    import pickle
+
+    settings = load_settings(config)
+    root = Path(records).resolve() if records not in (None, "") else records_root(settings)
+    key = _portfolio_key(settings, data, config, quarter, root)
+    with open(path, "wb") as fh:
+        pickle.dump((key, portfolio), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _shared_portfolio(key: tuple) -> Portfolio | None:
+    """The build's portfolio when the build shared one under this key; None otherwise."""
+    import os
+    import pickle
+
+    path = os.environ.get(SHARED_PORTFOLIO_ENV)
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            shared_key, portfolio = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None   # gone, or written by another version of the package: compute it
+    return portfolio if shared_key == key else None
 
 
 def open_portfolio(data: str | Path | None = None, config: str | Path | None = None,
@@ -194,15 +274,19 @@ def open_portfolio(data: str | Path | None = None, config: str | Path | None = N
 
     A warm kernel runs many notebooks on the same inputs, so the result is cached for as long as
     the files it came from (data, profile, settings, records) are unchanged; a database is read once.
+    In a build's kernels it is the build's own, computed once (:func:`share_portfolio`).
     """
     settings = load_settings(config)
     root = Path(records).resolve() if records not in (None, "") else records_root(settings)
-    key = (data_fingerprint(settings, data), path_fingerprint(config), quarter, str(root), records_fingerprint(root))
+    key = _portfolio_key(settings, data, config, quarter, root)
     if key not in _PORTFOLIOS:
         if len(_PORTFOLIOS) >= 4:
             _PORTFOLIOS.clear()
-        portfolio = build_portfolio(load_data(settings, data), settings, quarter)
-        _PORTFOLIOS[key] = attach_history(portfolio, load_history(portfolio, root))
+        portfolio = _shared_portfolio(key)
+        if portfolio is None:
+            portfolio = build_portfolio(load_data(settings, data), settings, quarter)
+            portfolio = attach_history(portfolio, load_history(portfolio, root))
+        _PORTFOLIOS[key] = portfolio
     cached = _PORTFOLIOS[key]
     portfolio = private_copy(cached)
     portfolio.dataset.quality = cached.dataset.quality.copy()  # the data-quality report and notes

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,14 +24,16 @@ from .analytics.groups import group_members, group_roots
 from .analytics.growth import forecast_path, year_forecast
 from .analytics.health import account_health
 from .analytics.history import History
-from .analytics.metrics import account_profitability, account_summary, quarterly_revenue
+from .analytics.metrics import account_profitability, account_summary, out_of_range, quarterly_revenue
 from .analytics.plan_progress import action_flags, goal_statuses, plan_staleness
-from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_for_quarter
+from .analytics.portfolio import kam_matrix, key_vs_rest, matrix_factor_gaps, matrix_factors, matrix_for_quarter
 from .analytics.relationship import relationship_stages
 from .analytics.selection import (
     abc_classes,
     assign_tiers,
+    criteria_coverage,
     demotion_candidates,
+    gap_effects,
     pareto_curve,
     promotion_candidates,
     score_accounts,
@@ -39,7 +42,7 @@ from .analytics.selection import (
     weight_sensitivity,
 )
 from .analytics.whitespace import cross_sell, last_bought, peer_groups, whitespace_estimates, whitespace_matrix
-from .config import Settings
+from .config import Settings, plans_folder
 from .data import Dataset
 from .data.plans import PlanInputs, load_plan, parse_plan, plan_path, safe_plan_name
 from .data.sample_plans import sample_plans
@@ -128,9 +131,60 @@ class Portfolio:
         c, sel = self.settings.candidates, self.settings.selection
         return self._cached("candidates", lambda: (
             promotion_candidates(self.summary, c.promote_growth, c.promote_potential_score, sel.exclude,
-                                 self.settings.company.currency),
+                                 self.settings.company.currency, self.settings.report.sane_change),
             demotion_candidates(self.summary, sel.threshold, c.demote_growth, c.demote_attainment,
                                 c.demote_score_margin)))
+
+    @property
+    def selection_gaps(self) -> tuple[pd.DataFrame, dict[str, int]]:
+        """(``selection.criteria_coverage``: per criterion its accounts with and without data, status and
+        the weight it is scored with; ``selection.gap_effects``: how many accounts would change key
+        status were the missing data treated otherwise)."""
+        sel = self.settings.selection
+        return self._cached("selection_gaps", lambda: (
+            criteria_coverage(self.summary, sel.criteria),
+            gap_effects(self.summary, sel.criteria, sel.threshold, sel.max_key_accounts, sel.include, sel.exclude)))
+
+    def gap_warnings(self) -> list[str]:
+        """What the data lacks that the selection and the KAM matrix would use, for ``kamreports validate``:
+        criteria and matrix factors with no data for any account (left out, the other weights scaled up),
+        criteria missing for some accounts (scored at the mid-point), accounts without stakeholders
+        (relationship not assessed). The pages say the same in words."""
+        out = []
+        coverage, _ = self.selection_gaps
+        left = coverage[coverage["status"] == "left out"]
+        if len(left) == len(coverage):
+            out.append(f"selection.criteria: no criterion ({', '.join(coverage.index)}) has data for any account: no "
+                       "account can be scored, only the team's include list is key")
+        elif len(left):
+            kept = coverage.loc[coverage["status"] != "left out", "weight_used"]
+            out.append(f"selection.criteria: {', '.join(left.index)} {'has' if len(left) == 1 else 'have'} no data "
+                       f"for any account: left out of the selection score, the other weights scaled up to 100 ("
+                       + ", ".join(f"{c} {round(w, 1):g}" for c, w in kept.items()) + ")")
+        for name, row in coverage[coverage["status"] == "partly scored"].iterrows():
+            out.append(f"selection.criteria: {name} has no data for {int(row['without_data'])} of "
+                       f"{int(row['accounts'])} accounts: scored at the mid-point 5.5 for them")
+        factors = self.matrix_gaps
+        for axis in ("attractiveness", "strength"):
+            gone = factors.loc[(factors["axis"] == axis) & (factors["status"] == "left out"), "factor"].tolist()
+            if gone:
+                out.append(f"matrix.{axis}: {', '.join(gone)} {'has' if len(gone) == 1 else 'have'} no data for any "
+                           "account: left out, the other weights scaled up")
+        unmapped = int((self.summary["stakeholders"] == 0).sum())
+        if unmapped:
+            out.append(f"stakeholders: {unmapped} of {len(self.summary)} accounts have none mapped: their relationship "
+                       "stage and stakeholder risks are not assessed"
+                       + (", nor their relationship strength" if (self.summary["strength_basis"] == "not assessed")
+                          .any() else ""))
+        return out
+
+    @property
+    def matrix_gaps(self) -> pd.DataFrame:
+        """``portfolio.matrix_factor_gaps``: per KAM-matrix factor, its accounts with and without data and
+        whether it is left out of its axis."""
+        m = self.settings.matrix
+        return self._cached("matrix_gaps", lambda: matrix_factor_gaps(
+            matrix_factors(self.summary, self.dataset.stakeholders), m.attractiveness, m.strength))
 
     @property
     def sensitivity(self) -> pd.DataFrame:
@@ -175,7 +229,8 @@ class Portfolio:
     def formats(self) -> formatting.NumberFormat:
         """Money, percentages and numbers in the company's currency and separators."""
         company = self.settings.company
-        return formatting.NumberFormat(company.currency, company.thousands_separator, company.decimal_separator)
+        return formatting.NumberFormat(company.currency, company.thousands_separator, company.decimal_separator,
+                                       self.settings.report.sane_change)
 
     def money(self, value: object) -> str:
         return self.formats.money(value)
@@ -195,7 +250,7 @@ class Portfolio:
         names = dict(zip(products["product_id"].astype(str), products["name"].astype(str)))
         revenue_to_date = self.dataset.revenue[self.dataset.revenue["date"] <= parse_quarter(self.quarter).end_time]
         derived = acct.derive_swot(row, acct.products_bought(revenue_to_date, account_id), names, risks,
-                                   self.money)
+                                   self.money, self.settings.report.sane_change)
         plan = self.plan(account_id)
         as_of = quarter_end(self.quarter)
         plans = self.settings.plans
@@ -265,20 +320,48 @@ class Portfolio:
         return self._cached("sample_plans", lambda: sample_plans(self.dataset, list(self.key_accounts.index),
                                                                  self.quarter))
 
+    @property
+    def plans_folder(self) -> Path:
+        """Where this portfolio's plan files are (config.plans_folder: the settings' ``accounts_dir``,
+        else plans/ beside the settings file, else beside ``--data``). Unused by the sample company's
+        packs while :attr:`uses_sample_plans`."""
+        return plans_folder(self.settings, self.dataset.given_path)
+
     def plan(self, account_id: str) -> PlanInputs:
         """The account's plan: its plan file, or for the sample company its generated plan; an account
         without one gets an empty plan whose ``source`` is None."""
         if self.uses_sample_plans:
             raw = self._sample_plans().get(account_id)
             return parse_plan(raw, f"{SAMPLE_PLAN_SOURCE} {account_id}", account_id) if raw else PlanInputs(source=None)
-        return load_plan(self.settings.accounts_path, account_id)
+        return load_plan(self.plans_folder, account_id)
+
+    def has_plan(self, account_id: str) -> bool:
+        """Whether the account has a plan: a plan file (or the sample's generated plan)."""
+        if self.uses_sample_plans:
+            return account_id in self._sample_plans()
+        return safe_plan_name(account_id) and plan_path(self.plans_folder, account_id).is_file()
+
+    def unplanned_key_accounts(self) -> list[str]:
+        """The key accounts without a plan, largest first: their packs say "No account plan agreed",
+        and the build log, ``validate`` and the index page say where the files go."""
+        return [a for a in self.key_accounts.index if not self.has_plan(a)]
+
+    def plan_new_command(self, account_id: str) -> str:
+        """The command that drafts the account's plan into :attr:`plans_folder`, for analysts' hints."""
+        import shlex
+
+        if self.settings.source != "defaults":
+            return f"kamreports plan new {account_id} --config {shlex.quote(self.settings.source)}"
+        if self.dataset.given_path is not None:
+            return f"kamreports plan new {account_id} --data {shlex.quote(str(self.dataset.given_path))}"
+        return f"kamreports plan new {account_id}"
 
     def plan_fingerprint(self, account_id: str) -> str:
         """What identifies the plan's content, for incremental builds."""
         if self.uses_sample_plans:
             raw = self._sample_plans().get(account_id)
             return json.dumps(raw, sort_keys=True, default=str) if raw else "none"
-        path = plan_path(self.settings.accounts_path, account_id)
+        path = plan_path(self.plans_folder, account_id)
         return path.read_bytes().hex() if safe_plan_name(account_id) and path.is_file() else "none"
 
     def _account_id(self, wanted: str) -> str:
@@ -343,6 +426,7 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
     summary = summary.join(account_profitability(summary))
     summary = summary.join(deal_summary(dataset.opportunities, quarter, summary.index))
     summary["group_id"] = group_roots(dataset.accounts).reindex(summary.index)
+    summary["out_of_range"] = out_of_range(summary, settings.report.sane_change)
     check_summary(summary, sel.criteria)
     return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
                      summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
@@ -368,7 +452,8 @@ def private_copy(portfolio: Portfolio) -> Portfolio:
     # frames cannot change what the next notebook in the same kernel sees.
     tables = {name: frame.copy() for name, frame in portfolio.dataset.tables().items()}
     dataset = Dataset(**tables, present=portfolio.dataset.present, source=portfolio.dataset.source,
-                      quality=portfolio.dataset.quality.copy(), notes=portfolio.dataset.notes)
+                      quality=portfolio.dataset.quality.copy(), notes=portfolio.dataset.notes,
+                      given_path=portfolio.dataset.given_path)   # where the plans are (plans_folder)
     return Portfolio(dataset=dataset, settings=portfolio.settings, quarter=portfolio.quarter,
                      quarterly=portfolio.quarterly.copy(), summary=portfolio.summary.copy(),
                      pareto=portfolio.pareto.copy(), top20_share=portfolio.top20_share,

@@ -113,7 +113,7 @@ def plan_snapshots(portfolio: Portfolio) -> dict[str, dict]:
         accounts = list(portfolio._sample_plans())
     else:
         known = set(portfolio.summary.index.astype(str))
-        accounts = [p.stem for p in plan_files(portfolio.settings.accounts_path) if p.stem in known]
+        accounts = [p.stem for p in plan_files(portfolio.plans_folder) if p.stem in known]
     as_of, s = quarter_end(portfolio.quarter), portfolio.settings.plans
     out = {}
     for account_id in accounts:
@@ -422,18 +422,25 @@ def load_history(portfolio: Portfolio, records: Path | str | None, depth: int = 
     sel = settings.selection
     summary = portfolio.summary.drop(columns=[c for c in PREV_COLUMNS if c in portfolio.summary.columns])
     current = QuarterView(portfolio.quarter, CURRENT, summary, sel.threshold, sel.max_key_accounts, today)
-    as_of, plans = quarter_end(portfolio.quarter), settings.plans
-
-    def current_plan(account_id: str) -> dict | None:
-        try:
-            plan = portfolio.plan(account_id)
-        except ConfigError:
-            return None
-        return plan_snapshot(plan, as_of, plans.on_track, plans.at_risk, plans.stale_after_days) if plan.exists \
-            else None
-
+    current_plan = _CurrentPlan(portfolio, quarter_end(portfolio.quarter), settings.plans)
     return History(portfolio.quarter, current, views, notes, depth, str(root) if root is not None else None,
                    current_plan)
+
+
+class _CurrentPlan:
+    """An account's plan snapshot as of the quarter's end, or None. A class rather than a closure so
+    that a portfolio with its history pickles (the build hands it to its kernels)."""
+
+    def __init__(self, portfolio: Portfolio, as_of: dt.date, plans: Any):
+        self.portfolio, self.as_of, self.plans = portfolio, as_of, plans
+
+    def __call__(self, account_id: str) -> dict | None:
+        try:
+            plan = self.portfolio.plan(account_id)
+        except ConfigError:
+            return None
+        p = self.plans
+        return plan_snapshot(plan, self.as_of, p.on_track, p.at_risk, p.stale_after_days) if plan.exists else None
 
 
 def attach_history(portfolio: Portfolio, history: History) -> Portfolio:

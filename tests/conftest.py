@@ -32,8 +32,9 @@ SAMPLE_ACCOUNTS = ["ACC-0002", "ACC-0147", "ACC-0005"]
 
 
 def approx(x: object) -> object:
-    """Equal up to floating-point noise: figures worked out by hand must come out exactly."""
-    return pytest.approx(x, rel=1e-12, abs=1e-12)
+    """Equal up to floating-point noise: figures worked out by hand must come out exactly (NaN equals NaN:
+    a figure with no data behind it must come out missing)."""
+    return pytest.approx(x, rel=1e-12, abs=1e-12, nan_ok=True)
 
 
 def frame(text: str) -> pd.DataFrame:

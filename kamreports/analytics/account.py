@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..formatting import SANE_CHANGE, beyond
 from ..periods import parse_quarter, quarter_end, quarter_range
 from .metrics import growth, ratio
 
@@ -56,11 +57,17 @@ def stakeholder_map(stakeholders: pd.DataFrame, account_id: str, quarter: str, s
     return sh.sort_values(["influence", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
+#: What the pages say where an account has no stakeholder mapped: its relationship stage, strength and
+#: stakeholder risks are not assessed (never "weak" or "at risk" for want of data).
+NOT_ASSESSED = "not assessed — no stakeholders mapped"
+
+
 def stakeholder_risks(stake_map: pd.DataFrame, stale_days: int = 90) -> list[str]:
-    """Plain-language relationship risks from the stakeholder map."""
+    """Plain-language relationship risks from the stakeholder map; none for an empty map, whose
+    risks are not assessed (:data:`NOT_ASSESSED`), not raised from the absence of data."""
     risks: list[str] = []
     if stake_map.empty:
-        return ["No stakeholders are mapped for this account."]
+        return []
     if len(stake_map) <= 1:
         risks.append("Single-threaded: only one contact is mapped.")
     roles = set(stake_map["role"])
@@ -88,15 +95,19 @@ class SwotItem:
 
 
 def derive_swot(row: pd.Series, products_bought: set[str], product_names: dict[str, str],
-                risks: list[str], fmt_money: Callable[[float], str]) -> dict[str, list[SwotItem]]:
-    """SWOT items derived from the numbers; each names the figure it rests on."""
+                risks: list[str], fmt_money: Callable[[float], str],
+                limit: float = SANE_CHANGE) -> dict[str, list[SwotItem]]:
+    """SWOT items derived from the numbers; each names the figure it rests on. A growth or attainment
+    beyond ±``limit`` (``report.sane_change``) is not quoted: its base or target is too small to compare."""
     swot: dict[str, list[SwotItem]] = {"strengths": [], "weaknesses": [], "opportunities": [], "threats": []}
 
     def add(kind: str, text: str) -> None:
         swot[kind].append(SwotItem(text, "data"))
 
     t4q = row.get("t4q_growth")
-    if pd.notna(t4q) and t4q >= 0.10:
+    if beyond(t4q, limit):
+        add("strengths", "Revenue up on the prior four quarters, from a base too small to compare.")
+    elif pd.notna(t4q) and t4q >= 0.10:
         add("strengths", f"Revenue up {t4q:.0%} over the prior four quarters.")
     elif pd.notna(t4q) and t4q <= -0.05:
         add("threats", f"Revenue down {abs(t4q):.0%} over the prior four quarters.")
@@ -111,7 +122,9 @@ def derive_swot(row: pd.Series, products_bought: set[str], product_names: dict[s
             add("strengths", f"Customer feedback is strong: average score {row['nps_avg']:.1f} of 10.")
         elif row["nps_avg"] <= 6:
             add("threats", f"Customer feedback is weak: average score {row['nps_avg']:.1f} of 10.")
-    if pd.notna(row.get("attainment_q")):
+    if beyond(row.get("attainment_q"), limit):
+        add("strengths", "Quarter revenue above a target too small to compare.")
+    elif pd.notna(row.get("attainment_q")):
         if row["attainment_q"] < 0.9:
             add("weaknesses", f"Quarter revenue at {row['attainment_q']:.0%} of target.")
         elif row["attainment_q"] >= 1.05:

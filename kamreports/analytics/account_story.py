@@ -13,6 +13,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..data.plans import PlanInputs
+from ..formatting import SANE_CHANGE, beyond
+from .metrics import CHANGE_COLUMNS
 
 Money = Callable[[object], str]
 LEVEL = {"high": 3, "medium": 2, "low": 1}
@@ -88,11 +90,20 @@ KPI_CHANGES = (("revenue_q", "money"), ("attainment_q", "points"), ("yoy_growth"
                ("health_score", "score"))
 
 
-def kpi_changes(figures: pd.Series, previous: pd.Series | None, money: Money) -> dict[str, str | None]:
-    """For each KPI card, its change since the previous quarter (None when either value is missing):
+def kpi_changes(figures: pd.Series, previous: pd.Series | None, money: Money,
+                limit: float = SANE_CHANGE) -> dict[str, str | None]:
+    """For each KPI card, its change since the previous quarter (None when either value is missing, or
+    is an attainment or growth rate beyond ±``limit``, which the card does not print as a figure):
     money as a percentage change, ratios in percentage points, scores in points."""
-    return {column: (_delta(figures.get(column), previous.get(column), kind, money) if previous is not None else None)
-            for column, kind in KPI_CHANGES}
+    def change(column: str, kind: str) -> str | None:
+        now, before = figures.get(column), previous.get(column) if previous is not None else None
+        if previous is None or (column in CHANGE_COLUMNS and (beyond(now, limit) or beyond(before, limit))):
+            return None
+        if kind == "money" and pd.notna(now) and pd.notna(before) and float(before) != 0 \
+                and beyond(float(now) / float(before) - 1, limit):
+            return "the previous quarter's base too small to compare"
+        return _delta(now, before, kind, money)
+    return {column: change(column, kind) for column, kind in KPI_CHANGES}
 
 
 def changes_since(figures: pd.Series, previous: pd.Series | None, previous_quarter: str) -> list[str]:

@@ -94,22 +94,26 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
                   "analytics.selection.score_accounts"),
     SummaryColumn("score", "number", "score 1-10", "the weighted selection score",
                   "analytics.selection.score_accounts"),
-    SummaryColumn("unscored", "text", "", "the criteria with no data for the account (scored at the mid-point)",
+    SummaryColumn("unscored", "text", "", "the criteria with no data for the account, scored at the mid-point (a "
+                  "criterion with no data for any account is left out instead: its score_ column is empty)",
                   "analytics.selection.score_accounts"),
-    SummaryColumn("tier", "text", "", "Tier 1, Tier 2 or Tier 3 by score", "analytics.selection.assign_tiers"),
+    SummaryColumn("tier", "text", "", "Tier 1, Tier 2 or Tier 3 by score (Not scored when no criterion has data)",
+                  "analytics.selection.assign_tiers"),
     SummaryColumn("abc_class", "text", "", "A, B or C by cumulative share of T4Q revenue; empty without T4Q revenue",
                   "analytics.selection.abc_classes"),
     SummaryColumn("is_key", "flag", "", "selected as a key account", "analytics.selection.select_key_accounts"),
     SummaryColumn("selection_reason", "text", "", "why the account is key or not",
                   "analytics.selection.select_key_accounts"),
     SummaryColumn("attractiveness", "number", "0-10", "KAM-matrix attractiveness", "analytics.portfolio.kam_matrix"),
-    SummaryColumn("strength", "number", "0-10", "KAM-matrix relationship strength (the analyst's where given)",
+    SummaryColumn("strength", "number", "0-10", "KAM-matrix relationship strength (the analyst's where given; "
+                  "empty when not assessed: no stakeholders mapped)", "analytics.portfolio.kam_matrix"),
+    SummaryColumn("strength_basis", "text", "", "analyst, derived or not assessed: where the strength comes from",
                   "analytics.portfolio.kam_matrix"),
-    SummaryColumn("strength_basis", "text", "", "analyst or derived: where the strength comes from",
+    SummaryColumn("strength_derived", "number", "0-10", "relationship strength derived from the data (without "
+                  "stakeholders: from the other strength factors, to place the account on the matrix)",
                   "analytics.portfolio.kam_matrix"),
-    SummaryColumn("strength_derived", "number", "0-10", "relationship strength derived from the data",
-                  "analytics.portfolio.kam_matrix"),
-    SummaryColumn("quadrant", "text", "", "Strategic, Star, Status or Streamline", "analytics.portfolio.kam_matrix"),
+    SummaryColumn("quadrant", "text", "", "Strategic, Star, Status or Streamline; Not assessed without "
+                  "stakeholders mapped", "analytics.portfolio.kam_matrix"),
     SummaryColumn("strategy", "text", "", "the quadrant's strategy in words", "analytics.portfolio.kam_matrix"),
     SummaryColumn("health_growth", "number", "0-100", "health component: T4Q growth", _HEALTH),
     SummaryColumn("health_attainment", "number", "0-100", "health component: target attainment", _HEALTH),
@@ -128,8 +132,8 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
                   "targets", _FORECAST),
     SummaryColumn("fy_gap_to_target", "number", "currency", "forecast - annual target", _FORECAST),
     SummaryColumn("fy_verdict", "text", "", "on track, at risk, off track or no target", _FORECAST),
-    SummaryColumn("relationship_stage", "text", "", "Tactical, Cooperative, Interdependent or Strategic",
-                  "analytics.relationship.relationship_stages"),
+    SummaryColumn("relationship_stage", "text", "", "Tactical, Cooperative, Interdependent or Strategic; Not "
+                  "assessed without stakeholders mapped", "analytics.relationship.relationship_stages"),
     SummaryColumn("stage_points", "count", "points 0-12", "the points behind the stage",
                   "analytics.relationship.relationship_stages"),
     SummaryColumn("stage_guidance", "text", "", "what to do at this stage with this potential",
@@ -154,6 +158,9 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("unweighted_deals", "count", "deals", "open deals without a probability", _DEALS),
     SummaryColumn("group_id", "text", "", "the top-level account of the account's group (itself when it has no "
                   "parent)", "analytics.groups.group_roots"),
+    SummaryColumn("out_of_range", "text", "", "the attainment and growth figures beyond the sane range "
+                  "(report.sane_change, ±1,000% by default), which the pages do not print as figures; empty when "
+                  "none", "analytics.metrics.out_of_range"),
     # The previous quarter, as reported then or recomputed (``portfolio.history.previous.source`` says which):
     # present when a history is attached (``open_portfolio`` and ``kamreports build`` attach one).
     SummaryColumn("prev_quadrant", "text", "", "the KAM-matrix quadrant in the previous quarter (empty for an "
@@ -187,7 +194,7 @@ ACCOUNTS_CSV: tuple[tuple[str, str | None], ...] = (
     ("gross_profit", "gross_margin_t4q"), ("cost_to_serve", "kam_cost_t4q"), ("profit", "profit_t4q"),
     ("profit_rank", "profit_rank"), ("win_rate", "win_rate"), ("win_rate_value", "win_rate_value"),
     ("weighted_pipeline", "weighted_pipeline"), ("score_<criterion>", "score_<criterion>"),
-    ("unscored_criteria", "unscored"), ("prev_quadrant", "prev_quadrant"),
+    ("unscored_criteria", "unscored"), ("out_of_range", "out_of_range"), ("prev_quadrant", "prev_quadrant"),
     ("prev_relationship_stage", "prev_relationship_stage"), ("prev_health_score", "prev_health_score"),
     ("prev_tier", "prev_tier"), ("prev_is_key", "prev_is_key"), ("key_change", "key_change"),
 )

@@ -21,10 +21,11 @@ Components and their rules (absolute, not ranked: a portfolio of equal accounts 
 Missing data
 - No growth (no prior-year revenue), no target (missing or zero) or no feedback: the
   component is missing.
-- An account with no mapped stakeholders while others have some scores 0 on engagement
-  and coverage, and raises four risk flags (single-threaded, no economic buyer, no
-  executive, no champion): an unmapped relationship is a weak one, as in the KAM matrix.
-  When nobody has stakeholders (the table is absent or empty) the three are missing.
+- An account with no mapped stakeholders has no engagement, coverage or risks component:
+  the three are missing (not assessed), never scored low from the absence of data, as in
+  the KAM matrix and the relationship stage. The same when nobody has stakeholders (the
+  table is absent or empty). A mapped contact with no contact date counts as never contacted
+  (engagement 0).
 - A missing component is left out and the other weights are scaled up to sum to 100; the
   ``missing`` column names what was left out. When the components present weigh less than
   ``min_weight`` (of 100), there is no score (NaN) and the band is "n/a".
@@ -49,7 +50,7 @@ def stakeholder_stats(stakeholders: pd.DataFrame, index: pd.Index, quarter: str,
     """Per account: contacts, days_since_contact, roles_covered (of the five key roles), risk_flags.
 
     risk_flags is a vectorised count of ``account.stakeholder_risks`` (same rules); for an
-    account with no contacts it is 4 (see the module doc), where stakeholder_risks gives one line.
+    account with no contacts, days_since_contact, roles_covered and risk_flags are NaN (not assessed).
     """
     as_of = pd.Timestamp(quarter_end(quarter))
     sh = stakeholders[is_in(stakeholders["account_id"], index.astype(str))].reset_index(drop=True)
@@ -77,7 +78,9 @@ def stakeholder_stats(stakeholders: pd.DataFrame, index: pd.Index, quarter: str,
     flags = ((out["contacts"] <= 1).astype(int) + (~has["economic_buyer"].astype(bool)).astype(int)
              + (~has["executive"].astype(bool)).astype(int) + (~has["champion"].astype(bool)).astype(int)
              + detractors.astype(int) + has["stale"].astype(bool).astype(int))
-    out["risk_flags"] = flags.astype(int)
+    mapped = out["contacts"] > 0
+    out["roles_covered"] = out["roles_covered"].astype("float64").where(mapped)
+    out["risk_flags"] = flags.astype("float64").where(mapped)
     return out
 
 
@@ -106,8 +109,8 @@ def health_components(summary: pd.DataFrame, stakeholders: pd.DataFrame, quarter
     out["health_attainment"] = ((out["attainment_q"] - 0.5) / 0.5 * 100).clip(0, 100)
     out["health_nps"] = (out["nps_avg"] * 10).clip(0, 100)
     engagement = (100 * (1 - out["days_since_contact"] / (2 * stale_days))).clip(0, 100)
-    # Known table, no contact date (or no contacts): never contacted scores 0.
-    out["health_engagement"] = engagement.fillna(0.0) if known else engagement
+    # A mapped contact without a contact date: never contacted scores 0; no contacts: not assessed.
+    out["health_engagement"] = engagement.fillna(0.0).where(out["roles_covered"].notna()) if known else engagement
     out["health_coverage"] = out["roles_covered"] / len(KEY_ROLES) * 100
     out["health_risks"] = (100 - risk_step * out["risk_flags"]).clip(lower=0)
     return out

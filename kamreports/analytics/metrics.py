@@ -118,11 +118,13 @@ def account_summary(dataset: Dataset, quarter: str, quarterly: pd.DataFrame | No
     out["revenue_t4q"] = total(wide_rev, _window(quarter, 0, 4))
     out["revenue_prior_t4q"] = total(wide_rev, _window(quarter, 4, 4))
     out["gross_margin_t4q"] = out["revenue_t4q"] - total(wide_cogs, _window(quarter, 0, 4))
-    if dataset.revenue["cogs"].isna().all():  # no cost of goods in the data: margin is unknown, not 100%
+    no_cogs = bool(dataset.revenue["cogs"].isna().all())
+    if no_cogs:  # no cost of goods in the data: margin is unknown, not 100%
         out["gross_margin_t4q"] = float("nan")
     out["gross_margin_pct"] = ratio(out["gross_margin_t4q"], out["revenue_t4q"])
-    # every quarter of the relationship up to the reporting quarter (the lifetime_value criterion)
-    out["gross_margin_to_date"] = wide_rev.sum(axis=1) - wide_cogs.sum(axis=1)
+    # every quarter of the relationship up to the reporting quarter (the lifetime_value criterion);
+    # unknown without cost of goods, not the revenue itself
+    out["gross_margin_to_date"] = float("nan") if no_cogs else wide_rev.sum(axis=1) - wide_cogs.sum(axis=1)
     prior_gm = out["revenue_prior_t4q"] - total(wide_cogs, _window(quarter, 4, 4))
     out["gross_margin_pct_prior"] = ratio(prior_gm, out["revenue_prior_t4q"])
     out["qoq_growth"] = growth(out["revenue_q"], out["revenue_prev_q"])
@@ -165,6 +167,21 @@ def account_summary(dataset: Dataset, quarter: str, quarterly: pd.DataFrame | No
             out[col] = accounts[col].reindex(out.index).astype("float64")
     out.index.name = "account_id"
     return out
+
+
+#: The attainment and growth rates checked against the sane range, in the order ``out_of_range`` names them.
+CHANGE_COLUMNS = ("attainment_q", "qoq_growth", "yoy_growth", "t4q_growth")
+
+
+def out_of_range(summary: pd.DataFrame, limit: float = 10.0) -> pd.Series:
+    """Per account, the attainment and growth rates (:data:`CHANGE_COLUMNS`) beyond ±``limit`` (a ratio:
+    10 = 1,000%), comma-separated; empty when none is. Such a figure says more about a tiny target or
+    base (sporadic buying) than about the account: the pages print "target too small to compare" or
+    "base too small to compare" instead, and ``accounts.csv`` keeps the number with this flag."""
+    names = [c for c in CHANGE_COLUMNS if c in summary]
+    flags = [np.where(summary[c].astype("float64").abs().to_numpy() > limit, c, "") for c in names]
+    return pd.Series([", ".join(filter(None, row)) for row in zip(*flags)] if flags else "",
+                     index=summary.index, dtype="object")
 
 
 def account_profitability(summary: pd.DataFrame) -> pd.DataFrame:

@@ -8,17 +8,26 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ..formatting import SANE_CHANGE, beyond
 from ..periods import shift_quarter
+from .portfolio import NOT_ASSESSED
 from .selection import ranked_population, top_count
 
 Money = Callable[[object], str]
 
 
-def account_sentences(figures: pd.Series, risks: list[str], quarter: str, money: Money) -> list[str]:
+def account_sentences(figures: pd.Series, risks: list[str], quarter: str, money: Money,
+                      limit: float = SANE_CHANGE) -> list[str]:
+    """The account's summary. An attainment or a growth rate beyond ±``limit`` (``report.sane_change``)
+    is not quoted: the target or the base is said to be too small to compare. Without stakeholders
+    mapped, the relationship is said to be not assessed."""
     out = [f"Revenue in {quarter} was {money(figures['revenue_q'])}, "
            f"{money(figures['revenue_t4q'])} over the last four quarters."]
     att = figures.get("attainment_q")
-    if pd.notna(att):
+    if beyond(att, limit):
+        out.append(f"The quarter's target of {money(figures['target_q'])} is too small to compare with the "
+                   f"revenue: attainment is not measured.")
+    elif pd.notna(att):
         verdict = "ahead of" if att >= 1.0 else "behind"
         out.append(f"That is {att:.0%} of the quarter's target of {money(figures['target_q'])}, {verdict} plan.")
     elif figures.get("target_q") == 0:
@@ -26,12 +35,17 @@ def account_sentences(figures: pd.Series, risks: list[str], quarter: str, money:
     else:
         out.append(f"No target is set for {quarter}, so attainment cannot be measured.")
     yoy = figures.get("yoy_growth")
-    if pd.notna(yoy):
+    if beyond(yoy, limit):
+        out.append(f"Revenue is up on the same quarter last year, whose {money(figures.get('revenue_yago_q'))} "
+                   "is too small a base to compare.")
+    elif pd.notna(yoy):
         out.append(f"Revenue is {'up' if yoy >= 0 else 'down'} {abs(yoy):.0%} on the same quarter last year.")
     elif figures.get("quarters_active", 0) <= 4:
         out.append("The account is too new for a year-on-year comparison.")
     if risks:
         out.append(f"Main relationship risk: {risks[0]}")  # as written: it may start with a name
+    elif figures.get("stakeholders", 1) == 0:
+        out.append("The relationship is not assessed: no stakeholders are mapped.")
     return out
 
 
@@ -74,10 +88,71 @@ def portfolio_sentences(summary: pd.DataFrame, top_share: float, quarter: str, m
     else:
         out.append(f"{plural(len(keys), 'key account')} {'is' if len(keys) == 1 else 'are'} selected.")
     quad = keys["quadrant"].value_counts() if "quadrant" in keys else pd.Series(dtype=int)
+    unplaced = int(quad.pop(NOT_ASSESSED)) if NOT_ASSESSED in quad.index else 0
     if len(quad) and len(keys) == 1:
         out.append(f"On the KAM matrix the key account sits in the {quad.index[0]} quadrant.")
     elif len(quad):
         parts = [f"{n_} {q}" for q, n_ in quad.items()]
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         out.append(f"On the KAM matrix the key accounts sit as: {listed}.")
+    if unplaced:
+        subject = ("The key account has" if len(keys) == 1 else f"All {len(keys)} key accounts have"
+                   if unplaced == len(keys) else f"{unplaced} of the {len(keys)} key accounts "
+                                                 f"{'has' if unplaced == 1 else 'have'}")
+        out.append(f"{subject} no stakeholders mapped: relationship not assessed, in no quadrant of the KAM matrix.")
     return out
+
+
+def _names(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _weight(value: float) -> str:
+    return f"{round(float(value), 1):g}%"
+
+
+def selection_gap_sentences(coverage: pd.DataFrame) -> list[str]:
+    """The selection page's words for the criteria without data (``selection.criteria_coverage``): those
+    left out, with the weights the others are scaled up to, and those scored at the mid-point for the
+    accounts without data, with how many lack it. Nothing when every criterion has data for every account."""
+    label = {name: name.replace("_", " ") for name in coverage.index}
+    left = coverage[coverage["status"] == "left out"]
+    partly = coverage[coverage["status"] == "partly scored"]
+    out = []
+    if len(left) == len(coverage):
+        out.append("No criterion has data for any account, so no account is scored: only the accounts the team "
+                   "includes are key accounts.")
+    elif len(left):
+        kept = coverage[coverage["status"] != "left out"]
+        out.append(f"Left out for lack of data (no account has any): "
+                   f"{_names([f'{label[c]} ({_weight(w)})' for c, w in left['weight'].items()])}; the other "
+                   f"weights are scaled up to 100: "
+                   f"{', '.join(f'{label[c]} {_weight(w)}' for c, w in kept['weight_used'].items())}.")
+    if len(partly):
+        out.append("Scored at the mid-point 5.5 for the accounts without data: "
+                   + _names([f"{label[c]} ({int(r['without_data'])} of {int(r['accounts'])} accounts have no data)"
+                             for c, r in partly.iterrows()]) + ".")
+    return out
+
+
+def selection_gap_summary(coverage: pd.DataFrame, effects: dict[str, int]) -> str | None:
+    """One line for the portfolio summary when the missing selection data changes the key list
+    (``selection.gap_effects``); None when it does not."""
+    label = {name: name.replace("_", " ") for name in coverage.index}
+    parts = []
+    left = [label[c] for c in coverage.index[coverage["status"] == "left out"]]
+    if effects.get("left_out") and left:
+        n = effects["left_out"]
+        parts.append(f"{_names(left)} {'has' if len(left) == 1 else 'have'} no data for any account and "
+                     f"{'is' if len(left) == 1 else 'are'} left out of the selection score; counted at the mid-point "
+                     f"5.5 instead, {plural(n, 'account')} would change key status")
+    partly = [label[c] for c in coverage.index[coverage["status"] == "partly scored"]]
+    if effects.get("partly") and partly:
+        n = effects["partly"]
+        parts.append(f"{plural(n, 'account')} would change key status if {_names(partly)}, scored at the "
+                     f"mid-point 5.5 where missing, were scored 1 or 10 instead")
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return f"Selection: {text}."

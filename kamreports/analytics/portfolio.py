@@ -1,9 +1,15 @@
 """KAM portfolio matrix (McDonald & Woodburn) and the key vs non-key comparison.
 
 Attractiveness and relationship strength are each a weighted sum of factors
-scored 0-10. Missing share of wallet scores the mid-point (unknown, not bad);
-an account with no mapped stakeholders scores 0 on sentiment and coverage,
-because an unmapped relationship is a weak one.
+scored 0-10. Nothing is invented from absence:
+
+- a factor with no data for any account (no wallet estimates, no strategic value) is left out and
+  the other weights on its axis are scaled up;
+- a factor with data for some accounts scores the others at the mid-point 5 (unknown, not bad);
+- an account with no mapped stakeholders has no sentiment and no coverage: when the strength
+  weights use either, its relationship strength is not assessed (NaN, quadrant "Not assessed"),
+  not scored low. ``strength_derived`` still places it on the strength factors that have data
+  (tenure, share of wallet), for the matrix to draw it marked as such.
 """
 from __future__ import annotations
 
@@ -21,30 +27,30 @@ QUADRANTS = {
     "Status": "Maintain the status quo",
     "Streamline": "Manage for profitability",
 }
+#: The quadrant of an account whose relationship strength is not assessed (no stakeholders mapped).
+NOT_ASSESSED = "Not assessed"
+NOT_ASSESSED_STRATEGY = "Relationship not assessed — no stakeholders mapped: map them to place the account"
+STAKEHOLDER_FACTORS = ("stakeholder_sentiment", "stakeholder_coverage")
 
 
 def stakeholder_factors(stakeholders: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """Sentiment (influence-weighted, -2..2 mapped to 0-10) and key-role coverage (0-10)."""
+    """Sentiment (influence-weighted, -2..2 mapped to 0-10) and key-role coverage (0-10); NaN for an
+    account with no mapped stakeholder (no data, not a weak relationship)."""
     sh = stakeholders.assign(influence=stakeholders["influence"].astype("float64"),
                              sentiment=stakeholders["sentiment"].astype("float64"))
     weighted = (sh["sentiment"] * sh["influence"]).groupby(sh["account_id"]).sum()
     weights = sh.groupby("account_id")["influence"].sum()
     mean_sentiment = ratio(weighted, weights)
     covered = sh[sh["role"].isin(KEY_ROLES)].groupby("account_id")["role"].nunique()
+    mapped = pd.Series(index.isin(sh["account_id"]), index=index)
     return pd.DataFrame({
-        "stakeholder_sentiment": ((mean_sentiment + 2) / 4 * 10).reindex(index).fillna(0.0),
-        "stakeholder_coverage": (covered / len(KEY_ROLES) * 10).reindex(index).fillna(0.0),
+        "stakeholder_sentiment": ((mean_sentiment + 2) / 4 * 10).reindex(index),
+        "stakeholder_coverage": (covered / len(KEY_ROLES) * 10).reindex(index).fillna(0.0).where(mapped),
     })
 
 
-def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness: dict[str, float],
-               strength: dict[str, float], split: float = 5.0) -> pd.DataFrame:
-    """Attractiveness, relationship strength (0-10), quadrant and its strategy per account.
-
-    Where the accounts table gives an analyst's ``relative_strength`` (0-10, relative to the best
-    competitor) it is the account's strength, and ``strength_basis`` says "analyst"; otherwise the
-    strength is derived from the data ("derived"). ``strength_derived`` is always the data's figure.
-    """
+def matrix_factors(summary: pd.DataFrame, stakeholders: pd.DataFrame) -> pd.DataFrame:
+    """Every KAM-matrix factor scored 0-10 per account; NaN where the account has no data for it."""
     factors = pd.DataFrame(index=summary.index)
     factors["revenue_potential"] = rank_score(summary["whitespace_value"], 0, 10)
     factors["growth"] = rank_score(summary["t4q_growth"], 0, 10)
@@ -54,24 +60,81 @@ def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness
     factors["strategic_value"] = strategic.astype("float64")
     factors["share_of_wallet"] = summary["share_of_wallet"].clip(0, 1) * 10
     factors["customer_tenure"] = rank_score(summary["tenure_years"], 0, 10)
-    factors = factors.join(stakeholder_factors(stakeholders, summary.index))
-    factors = factors.fillna(5.0)
+    return factors.join(stakeholder_factors(stakeholders, summary.index))
 
-    def weighted(weights: dict[str, float]) -> pd.Series:
-        w = pd.Series(weights, dtype="float64")
-        return factors[list(w.index)].mul(w, axis=1).sum(axis=1) / w.sum()
 
-    derived = weighted(strength)
+def matrix_factor_gaps(factors: pd.DataFrame, attractiveness: dict[str, float],
+                       strength: dict[str, float]) -> pd.DataFrame:
+    """Per factor of either axis (with a weight): how many accounts have data for it and whether it is
+    ``"left out"`` (no data for any account; the axis's other weights are scaled up), ``"partly
+    scored"`` (the others at the mid-point 5) or ``"scored"``. The stakeholder factors are never left
+    out: an account without stakeholders is "not assessed" instead (see the module doc).
+    Columns: axis, factor, weight, weight_used, with_data, without_data, status."""
+    rows = []
+    for axis, weights in (("attractiveness", attractiveness), ("strength", strength)):
+        used = _used_weights(factors, weights)
+        for name, weight in weights.items():
+            n = int(factors[name].notna().sum())
+            status = ("left out" if n == 0 and name not in STAKEHOLDER_FACTORS
+                      else "partly scored" if n < len(factors) else "scored")
+            rows.append({"axis": axis, "factor": name, "weight": float(weight),
+                         "weight_used": float(used.get(name, 0.0)) * 100 / used.sum() if used.sum() > 0 else np.nan,
+                         "with_data": n, "without_data": len(factors) - n, "status": status})
+    return pd.DataFrame(rows, columns=["axis", "factor", "weight", "weight_used", "with_data", "without_data",
+                                       "status"])
+
+
+def _used_weights(factors: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """The weights of the factors with data for at least one account (stakeholder factors always kept)."""
+    w = pd.Series(weights, dtype="float64")
+    keep = [name for name in w.index if name in STAKEHOLDER_FACTORS or factors[name].notna().any()]
+    return w[keep]
+
+
+def _weighted(factors: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Weighted mean of ``factors`` (missing ones at the mid-point 5); NaN without any weight."""
+    if weights.sum() <= 0:
+        return pd.Series(np.nan, index=factors.index)
+    return factors[list(weights.index)].fillna(5.0).mul(weights, axis=1).sum(axis=1) / weights.sum()
+
+
+def kam_matrix(summary: pd.DataFrame, stakeholders: pd.DataFrame, attractiveness: dict[str, float],
+               strength: dict[str, float], split: float = 5.0) -> pd.DataFrame:
+    """Attractiveness, relationship strength (0-10), quadrant and its strategy per account.
+
+    Where the accounts table gives an analyst's ``relative_strength`` (0-10, relative to the best
+    competitor) it is the account's strength, and ``strength_basis`` says "analyst". Otherwise the
+    strength is derived from the data ("derived"), unless the strength weights use a stakeholder
+    factor and the account has no stakeholder mapped: then it is not assessed (NaN, basis "not
+    assessed", quadrant :data:`NOT_ASSESSED`). ``strength_derived`` is the data's figure, for such an
+    account from the strength factors other than the stakeholders' (NaN when none has data).
+    """
+    factors = matrix_factors(summary, stakeholders)
+    attract = _weighted(factors, _used_weights(factors, attractiveness))
+    used = _used_weights(factors, strength)
+    mapped = pd.Series(summary.index.isin(stakeholders["account_id"]), index=summary.index)
+    needs_people = bool(any(used.get(f, 0) > 0 for f in STAKEHOLDER_FACTORS))
+    without_people = used.drop([f for f in STAKEHOLDER_FACTORS if f in used.index])
+    if needs_people:
+        others = [f for f in without_people.index if factors[f].notna().any()]
+        placed = _weighted(factors, without_people[others]) if others else pd.Series(np.nan, index=summary.index)
+        derived = _weighted(factors, used).where(mapped, placed)
+    else:
+        derived = _weighted(factors, used)
+    assessed = mapped | (not needs_people)
     analyst = summary["relative_strength"].astype("float64").clip(0, 10) if "relative_strength" in summary \
         else pd.Series(np.nan, index=summary.index)
-    out = pd.DataFrame({"attractiveness": weighted(attractiveness), "strength": analyst.fillna(derived),
-                        "strength_basis": np.where(analyst.notna(), "analyst", "derived"),
+    own = derived.where(assessed)
+    out = pd.DataFrame({"attractiveness": attract, "strength": analyst.fillna(own),
+                        "strength_basis": np.where(analyst.notna(), "analyst",
+                                                   np.where(assessed, "derived", "not assessed")),
                         "strength_derived": derived})
     high_a = out["attractiveness"] >= split
     high_s = out["strength"] >= split
-    out["quadrant"] = np.select([high_a & high_s, high_a & ~high_s, ~high_a & high_s],
-                                ["Strategic", "Star", "Status"], default="Streamline")
-    out["strategy"] = out["quadrant"].map(QUADRANTS)
+    known = out["attractiveness"].notna() & out["strength"].notna()
+    out["quadrant"] = np.select([~known, high_a & high_s, high_a & ~high_s, ~high_a & high_s],
+                                [NOT_ASSESSED, "Strategic", "Star", "Status"], default="Streamline")
+    out["strategy"] = out["quadrant"].map(QUADRANTS).fillna(NOT_ASSESSED_STRATEGY)
     return out
 
 
@@ -146,6 +209,11 @@ def revenue_share(accounts: pd.DataFrame, summary: pd.DataFrame) -> float:
 def quadrant_counts(accounts: pd.DataFrame) -> pd.DataFrame:
     """Every quadrant of the KAM matrix with its strategy and how many of ``accounts`` sit in it,
     in the matrix's order; a quadrant nobody sits in is listed with 0, so the table always reads
-    as the whole matrix. Columns: quadrant, strategy, accounts."""
-    return pd.DataFrame({"quadrant": list(QUADRANTS), "strategy": list(QUADRANTS.values()),
-                         "accounts": [int((accounts["quadrant"] == q).sum()) for q in QUADRANTS]})
+    as the whole matrix. Accounts whose relationship is not assessed (no stakeholders mapped) are a
+    last row, only when there are some. Columns: quadrant, strategy, accounts."""
+    out = pd.DataFrame({"quadrant": list(QUADRANTS), "strategy": list(QUADRANTS.values()),
+                        "accounts": [int((accounts["quadrant"] == q).sum()) for q in QUADRANTS]})
+    unplaced = int((accounts["quadrant"] == NOT_ASSESSED).sum())
+    if unplaced:
+        out.loc[len(out)] = [NOT_ASSESSED, NOT_ASSESSED_STRATEGY, unplaced]
+    return out

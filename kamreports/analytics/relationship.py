@@ -9,7 +9,9 @@ Four components each earn 0-3 points (0-12 in all):
 
 The total sets the stage at the ``cooperative``, ``interdependent`` and ``strategic`` cut-offs. An
 unknown share of wallet or tenure earns no points, and ``unknown`` names it, so a stage is never
-higher than the data supports. The guidance pairs the stage with the account's potential.
+higher than the data supports. An account with no stakeholder mapped is not staged at all: its
+stage is :data:`NOT_ASSESSED` (contacts and levels are unknown, not zero), with guidance to map
+them. The guidance pairs the stage with the account's potential.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from ..config import Stages
 from ..data.schema import LEVELS
 
 STAGES = ("Tactical", "Cooperative", "Interdependent", "Strategic")
+NOT_ASSESSED = "Not assessed"
+NOT_ASSESSED_GUIDANCE = ("Not assessed — no stakeholders mapped: map the economic buyer, the decision makers and a "
+                         "champion before judging the relationship.")
 
 GUIDANCE: dict[tuple[str, bool], str] = {
     ("Tactical", True): "Invest to move up: map more contacts, reach management and an executive sponsor, "
@@ -42,6 +47,8 @@ GUIDANCE: dict[tuple[str, bool], str] = {
 
 def stage_guidance(stage: str, potential_high: bool) -> str:
     """What to do with an account at ``stage`` whose potential is high or not."""
+    if stage == NOT_ASSESSED:
+        return NOT_ASSESSED_GUIDANCE
     if stage not in STAGES:
         raise ValueError(f"unknown relationship stage {stage!r} (choose from: {', '.join(STAGES)})")
     return GUIDANCE[(stage, bool(potential_high))]
@@ -97,7 +104,7 @@ def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stage
     out["points_wallet"] = _steps(wallet, (stages.wallet_1, stages.wallet_2, stages.wallet_3))
     out["points_tenure"] = _steps(tenure, (stages.tenure_1, stages.tenure_2, stages.tenure_3))
     out["points"] = out[["points_contacts", "points_levels", "points_wallet", "points_tenure"]].sum(axis=1)
-    out["stage"] = stage_of(out["points"], stages)
+    out["stage"] = stage_of(out["points"], stages).where(contacts > 0, NOT_ASSESSED)
     out["potential_high"] = potential_high.reindex(index).fillna(False).astype(bool)
     out["guidance"] = [stage_guidance(s, p) for s, p in zip(out["stage"], out["potential_high"])]
     out["unknown"] = [", ".join(n for n, gap in (("share of wallet", w), ("tenure", t)) if gap)
@@ -106,14 +113,16 @@ def relationship_stages(summary: pd.DataFrame, stakeholders: pd.DataFrame, stage
 
 
 def stage_counts(accounts: pd.DataFrame) -> pd.Series:
-    """How many of ``accounts`` are at each stage, every stage listed (0 when none), lowest first."""
+    """How many of ``accounts`` are at each stage, every stage listed (0 when none), lowest first;
+    then :data:`NOT_ASSESSED`, only when some accounts are (no stakeholders mapped)."""
     counts = accounts["relationship_stage"].value_counts()
-    return pd.Series([int(counts.get(s, 0)) for s in STAGES], index=pd.Index(STAGES, name="stage"), name="accounts")
+    shown = STAGES + ((NOT_ASSESSED,) if counts.get(NOT_ASSESSED, 0) else ())
+    return pd.Series([int(counts.get(s, 0)) for s in shown], index=pd.Index(shown, name="stage"), name="accounts")
 
 
 def by_stage(accounts: pd.DataFrame) -> pd.DataFrame:
-    """Name, stage, quadrant and guidance of ``accounts``, lowest stage first: the accounts with the
-    most relationship work ahead lead the page."""
-    order = {stage: rank for rank, stage in enumerate(STAGES)}
+    """Name, stage, quadrant and guidance of ``accounts``, lowest stage first (not assessed before all):
+    the accounts with the most relationship work ahead lead the page."""
+    order = {stage: rank for rank, stage in enumerate((NOT_ASSESSED,) + STAGES)}
     stages = accounts[["name", "relationship_stage", "quadrant", "stage_guidance"]]
     return stages.sort_values("relationship_stage", key=lambda s: s.map(order))

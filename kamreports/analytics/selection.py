@@ -110,23 +110,98 @@ def criterion_scores(summary: pd.DataFrame, criteria: list[str]) -> pd.DataFrame
     return scores
 
 
-def score_accounts(summary: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
-    """Weighted score 1-10 per account, with each criterion's score shown beside it."""
+def criteria_coverage(summary: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+    """Per criterion: how many accounts have data for it, and the weight it is scored with.
+
+    A criterion with no data for any account (no wallet estimates for revenue potential, no
+    ``product_fit`` column) is ``"left out"``: it cannot rank anyone, and scoring every account at the
+    mid-point on it would only shrink the other criteria's say. Its weight is 0 and the others are
+    scaled up to sum to 100. A criterion with data for some accounts is ``"partly scored"``: the
+    others are scored at the mid-point (:data:`MISSING_SCORE`). Otherwise ``"scored"``.
+
+    Index: the criteria in the settings' order; columns weight (as set), weight_used (of 100, NaN
+    when no criterion has data), accounts (scored), with_data, without_data, status.
+    """
     scores = criterion_scores(summary, list(weights))
-    missing = scores.isna()
-    filled = scores.fillna(MISSING_SCORE)
+    with_data = scores.notna().sum().astype(int)
+    total = len(summary)
+    status = pd.Series(np.where(with_data == 0, "left out", np.where(with_data < total, "partly scored", "scored")),
+                       index=scores.columns)
     weight = pd.Series(weights, dtype="float64")
+    kept = weight.where(status != "left out", 0.0)
+    used = kept * 100 / kept.sum() if kept.sum() > 0 else pd.Series(np.nan, index=weight.index)
+    out = pd.DataFrame({"weight": weight, "weight_used": used, "accounts": total, "with_data": with_data,
+                        "without_data": total - with_data, "status": status})
+    out.index.name = "criterion"
+    return out
+
+
+def _weighted(filled: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """The weighted mean of the criteria with a positive weight, rounded so that scores equal on paper
+    compare equal (6.26, not 6.259999999999999), or the tie-break on revenue in select_key_accounts
+    would be decided by float noise. NaN when no criterion has a weight."""
+    if weights.sum() <= 0:
+        return pd.Series(np.nan, index=filled.index)
+    return (filled[weights.index].mul(weights, axis=1).sum(axis=1) / weights.sum()).round(9)
+
+
+def score_accounts(summary: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+    """Weighted score 1-10 per account, with each criterion's score shown beside it.
+
+    A criterion with no data for any account is left out and the other weights are scaled up
+    (:func:`criteria_coverage`): its ``score_`` column is NaN. A criterion missing for some accounts
+    scores them at the mid-point 5.5, and ``unscored`` names it for each of them. No criterion
+    with data at all: every score is NaN (nobody can be selected on the rule).
+    """
+    scores = criterion_scores(summary, list(weights))
+    has_data = scores.notna().any()
+    weight = pd.Series(weights, dtype="float64")[has_data]
+    kept = scores.loc[:, has_data]
+    missing = kept.isna()
+    filled = scores.copy()
+    filled.loc[:, has_data] = kept.fillna(MISSING_SCORE)
     out = filled.add_prefix("score_")
-    # Rounded so that scores equal on paper compare equal (6.26, not 6.259999999999999), or the
-    # tie-break on revenue in select_key_accounts would be decided by float noise.
-    out["score"] = (filled.mul(weight, axis=1).sum(axis=1) / weight.sum()).round(9)
+    out["score"] = _weighted(filled, weight)
     columns = [np.where(missing[c].to_numpy(), c, "") for c in missing.columns]
     out["unscored"] = [", ".join(filter(None, names)) for names in zip(*columns)] if len(columns) else ""
     return out
 
 
+def gap_effects(summary: pd.DataFrame, weights: dict[str, float], threshold: float, cap: int,
+                include: dict[str, str] | None = None, exclude: dict[str, str] | None = None) -> dict[str, int]:
+    """How many accounts would change key status if the missing data were treated otherwise:
+
+    - ``left_out``: the criteria with no data for any account counted at the mid-point 5.5 for
+      everyone with their weights as set, instead of being left out (0 when none is left out);
+    - ``partly``: the accounts' missing scores on partly scored criteria set to 1, or to 10, instead of
+      the mid-point: an account whose key status differs in either case rests on data it does not have
+      (0 when no criterion is partly scored).
+    """
+    revenue = summary["revenue_t4q"]
+    scores = criterion_scores(summary, list(weights))
+    weight = pd.Series(weights, dtype="float64")
+    has_data = scores.notna().any()
+    base = select_key_accounts(score_accounts(summary, weights), revenue, threshold, cap, include, exclude)["is_key"]
+
+    def flips(filled: pd.DataFrame, w: pd.Series) -> set:
+        key = select_key_accounts(pd.DataFrame({"score": _weighted(filled, w)}), revenue, threshold, cap, include,
+                                  exclude)["is_key"]
+        return set(key.index[key != base])
+
+    out = {"left_out": 0, "partly": 0}
+    if not has_data.all():
+        out["left_out"] = len(flips(scores.fillna(MISSING_SCORE), weight))
+    kept = scores.loc[:, has_data]
+    if kept.isna().to_numpy().any():
+        w = weight[has_data]
+        out["partly"] = len(flips(kept.fillna(1.0), w) | flips(kept.fillna(10.0), w))
+    return out
+
+
 def assign_tiers(score: pd.Series, tier_1: float, tier_2: float) -> pd.Series:
-    return pd.Series(np.where(score >= tier_1, "Tier 1", np.where(score >= tier_2, "Tier 2", "Tier 3")),
+    """Tier 1 at ``tier_1`` or more, Tier 2 at ``tier_2`` or more, else Tier 3; "Not scored" without a score."""
+    return pd.Series(np.where(score.isna(), "Not scored", np.where(score >= tier_1, "Tier 1",
+                                                                   np.where(score >= tier_2, "Tier 2", "Tier 3"))),
                      index=score.index)
 
 
@@ -145,7 +220,8 @@ def select_key_accounts(scored: pd.DataFrame, revenue: pd.Series, threshold: flo
     # one pass over plain arrays: per-row .at lookups take minutes at 100,000 accounts
     texts = [f"score {s:.1f} ≥ {threshold:g} (rank {r})" if c
              else f"score {s:.1f} ≥ {threshold:g} but beyond the cap of {cap}" if e
-             else f"score {s:.1f} below {threshold:g}"
+             else f"score {s:.1f} below {threshold:g}" if s == s
+             else "not scored: no selection criterion has data"
              for s, r, c, e in zip(scores, rank, chosen, eligible)]
     key = pd.Series(chosen, index=order.index).reindex(scored.index)
     reason = pd.Series(texts, index=order.index, dtype="object").reindex(scored.index)
@@ -182,14 +258,17 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def promotion_candidates(summary: pd.DataFrame, growth: float = 0.20, potential_score: float = 8.0,
-                         exclude: dict[str, str] | None = None, currency: str = "$") -> pd.DataFrame:
+                         exclude: dict[str, str] | None = None, currency: str = "$",
+                         limit: float = 10.0) -> pd.DataFrame:
     """Non-key accounts to consider as key accounts, each with the figure that makes it one.
 
     An account qualifies when its trailing-four-quarter growth is at least ``growth``, or when its
     revenue potential (wallet estimate - T4Q revenue, ranked 1-10 across the whole portfolio, the
     same score as the ``revenue_potential`` criterion) is at least ``potential_score``. A new account
     has no growth rate, and an account without a wallet estimate has no potential score: neither
-    qualifies on that figure. Accounts the team excluded from the key list are left out.
+    qualifies on that figure. Accounts the team excluded from the key list are left out. A growth beyond
+    ``limit`` (a ratio: 10 = 1,000%, ``report.sane_change``) qualifies, but is not quoted as a figure:
+    its base is too small to compare.
     """
     exclude = exclude or {}
     potential = rank_score(summary["whitespace_value"])
@@ -203,7 +282,10 @@ def promotion_candidates(summary: pd.DataFrame, growth: float = 0.20, potential_
                                               summary.loc[chosen, "whitespace_value"], potential[chosen],
                                               grew[chosen], high[chosen]):
         reasons = []
-        if up:
+        if up and abs(g) > limit:
+            reasons.append(f"revenue up on the prior four quarters from a base too small to compare "
+                           f"(promote at {_pct(growth)} or more)")
+        elif up:
             reasons.append(f"revenue up {_pct(g)} on the prior four quarters (promote at {_pct(growth)} or more)")
         if big:
             reasons.append(f"revenue potential scores {p:.1f} of 10, {money(wallet, currency)} "

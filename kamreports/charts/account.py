@@ -9,12 +9,14 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
+from ..formatting import SANE_CHANGE, beyond
 from .style import GREEN, GREY, NAVY, ORANGE, RED, SENTIMENT_COLORS, figure, house, money_axis, text_size
 
 
 def growth_vs_target(growth: pd.DataFrame, currency: str = "$",
-                     title: str = "Revenue against target by quarter") -> Figure:
-    """Bars of quarterly revenue, a target line, attainment printed above each bar."""
+                     title: str = "Revenue against target by quarter", limit: float = SANE_CHANGE) -> Figure:
+    """Bars of quarterly revenue, a target line, attainment printed above each bar; an attainment beyond
+    ±``limit`` (``report.sane_change``) prints "n/m", and a note says its target is too small to compare."""
     with house():
         fig, ax = figure(7.0, 2.7)
         x = np.arange(len(growth))
@@ -24,10 +26,15 @@ def growth_vs_target(growth: pd.DataFrame, currency: str = "$",
             ax.plot(x[has_target.to_numpy()], growth.loc[has_target, "target"], color=ORANGE, linewidth=2,
                     marker="D", markersize=5, linestyle="--", label="Target", zorder=3)
         top = np.nanmax(np.r_[growth["revenue"].to_numpy(), growth["target"].to_numpy(dtype=float), 0]) or 1.0
+        unmeasured = False
         for xi, (rev, att) in enumerate(zip(growth["revenue"], growth["attainment"])):
             if pd.notna(att):
-                ax.annotate(f"{att:.0%}", (xi, rev), xytext=(0, 3), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=7.5, color="#333333")
+                unmeasured |= beyond(att, limit)
+                ax.annotate("n/m" if beyond(att, limit) else f"{att:.0%}", (xi, rev), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color="#333333")
+        if unmeasured:
+            ax.text(0.99, 0.97, f"n/m: target too small to compare (attainment beyond {limit * 100:,.0f}%)",
+                    transform=ax.transAxes, ha="right", va="top", color=GREY, fontsize=7.5)
         ax.set_ylim(0, top * 1.18)
         ax.set_xticks(x, list(growth.index))
         ax.yaxis.set_major_formatter(money_axis(currency))
@@ -280,7 +287,8 @@ def year_forecast_chart(path: pd.DataFrame, annual_target: float | None = None, 
     return fig
 
 
-def health_trend(timeline: pd.DataFrame, title: str = "Health and target attainment over the quarters") -> Figure:
+def health_trend(timeline: pd.DataFrame, title: str = "Health and target attainment over the quarters",
+                 limit: float = SANE_CHANGE) -> Figure:
     """Health score (0-100, left) and quarter attainment (right, %) for up to eight quarters and this one,
     from ``History.account_timeline``. A quarter recomputed from today's data (no record of it) is drawn
     with a hollow marker, so the reader can tell what was reported then from what was worked out now."""
@@ -304,6 +312,12 @@ def health_trend(timeline: pd.DataFrame, title: str = "Health and target attainm
         ax.set_ylabel("Health (0-100)")
         right = ax.twinx()
         attainment = timeline["attainment_q"].astype("float64").to_numpy()
+        too_small = np.abs(np.nan_to_num(attainment)) > limit     # its target too small to compare: not drawn
+        attainment = np.where(too_small, np.nan, attainment)
+        if too_small.any():
+            ax.text(0.99, 0.03, f"Attainment not drawn for {int(too_small.sum())} quarter"
+                    f"{'s' if too_small.sum() != 1 else ''}: target too small to compare", transform=ax.transAxes,
+                    ha="right", va="bottom", color=GREY, fontsize=7)
         right.plot(x, attainment, color=ORANGE, linewidth=1.6, linestyle="--", marker="D", markersize=4,
                    label="Target attainment (right)", zorder=2)
         top = np.nanmax(np.r_[attainment, 1.2]) if np.isfinite(attainment).any() else 1.2

@@ -9,6 +9,7 @@ from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..analytics.portfolio import NOT_ASSESSED
 from .style import GREY, NAVY, ORANGE, QUADRANT_COLORS, figure, house, percent_axis, text_size
 
 
@@ -264,13 +265,17 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
         key_ax = fig.add_subplot(grid[0, 1])
         key_ax.set_axis_off()
 
-        strength = points["strength"].to_numpy(dtype=float)
-        attract = points["attractiveness"].to_numpy(dtype=float)
+        # An account whose relationship is not assessed (no stakeholders mapped) is drawn hollow, placed on the
+        # strength factors that have data (strength_derived), on the split line when none has.
+        unplaced = (points["quadrant"] == NOT_ASSESSED).to_numpy() if "quadrant" in points else np.zeros(n, bool)
+        fallback = points["strength_derived"] if "strength_derived" in points else pd.Series(np.nan, index=points.index)
+        strength = points["strength"].astype("float64").fillna(fallback.astype("float64")).fillna(split).to_numpy()
+        attract = points["attractiveness"].astype("float64").fillna(split).to_numpy()
         potential = points["whitespace_value"].fillna(0).to_numpy(dtype=float) if "whitespace_value" in points \
             else np.zeros(n)
         top = potential.max() if n else 0.0
         sizes = 40 + 360 * (np.sqrt(potential) / np.sqrt(top)) if top > 0 else np.full(n, 80.0)
-        colors = [QUADRANT_COLORS[q] for q in points["quadrant"]]
+        colors = [QUADRANT_COLORS.get(q, GREY) for q in points["quadrant"]]
 
         ax.set_xlim(10, 0)
         ax.set_ylim(0, 10)
@@ -288,7 +293,7 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
             prev = previous.reindex(points.index)
             for account, row in points.iterrows():
                 pa, ps = prev.at[account, "attractiveness"], prev.at[account, "strength"]
-                if pd.isna(pa) or pd.isna(ps):
+                if pd.isna(pa) or pd.isna(ps) or row["quadrant"] == NOT_ASSESSED:
                     continue
                 changed = "quadrant" in prev and pd.notna(prev.at[account, "quadrant"]) \
                     and prev.at[account, "quadrant"] != row["quadrant"]
@@ -296,10 +301,14 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
                 if changed:
                     moved_from[account] = str(prev.at[account, "quadrant"])
                 if shift >= min_shift or changed:
-                    arrows.append((ps, pa, row["strength"], row["attractiveness"],
+                    arrows.append((ps, pa, strength[points.index.get_loc(account)], row["attractiveness"],
                                    np.sqrt(sizes[points.index.get_loc(account)]) / 2))
 
-        ax.scatter(strength, attract, s=sizes, c=colors, alpha=0.85, edgecolor="black", linewidth=0.6, zorder=3)
+        # one collection: filled in the quadrant's colour, or hollow and dashed where not assessed
+        ax.scatter(strength, attract, s=sizes, facecolors=["white" if u else c for c, u in zip(colors, unplaced)],
+                   edgecolors=[GREY if u else "black" for u in unplaced], alpha=0.85,
+                   linewidths=[1.0 if u else 0.6 for u in unplaced],
+                   linestyles=["--" if u else "-" for u in unplaced], zorder=3)
         ax.set_xlabel("Relationship strength (0–10, stronger to the left)")
         ax.set_ylabel("Account attractiveness (0–10)")
         ax.grid(False)
@@ -381,6 +390,10 @@ def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "na
         if n > labelled:
             notes.append(f"Not labelled: {n - labelled} smaller accounts.")
         notes.append("Bubble area: revenue potential.")
+        if unplaced.any():
+            notes.append(f"Hollow, dashed: relationship not assessed — no stakeholders mapped ({int(unplaced.sum())} "
+                         f"account{'s' if unplaced.sum() != 1 else ''}); placed on the strength factors with data, "
+                         "on the middle line where none has; in no quadrant.")
         if previous is not None:
             notes.append(f"Grey arrows: move since {previous_label or 'the previous quarter'}.")
         height_pt = fig.get_figheight() * key_ax.get_position().height * 72

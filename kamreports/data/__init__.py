@@ -87,9 +87,12 @@ def load_data(settings: Settings | None = None, data: str | Path | None = None) 
     if source is None:
         return sample_dataset()
     try:
-        return read_tables(source, profile)
+        dataset = read_tables(source, profile)
     finally:
         source.close()
+    if data not in (None, ""):
+        dataset.given_path = Path(data)
+    return dataset
 
 
 def load_for_build(settings: Settings, data: str | Path | None = None) -> tuple[Dataset, Path | SourceRef | None]:

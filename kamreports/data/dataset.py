@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -50,6 +51,9 @@ class Dataset:
     notes: tuple[str, ...] = ()
     # What is odd but not wrong (rows dated after today), for `validate` and the build log.
     warnings: tuple[Problem, ...] = ()
+    # The folder or workbook given as ``--data`` (load_data's ``data``); None otherwise. Without a
+    # settings file, the account plans are read from plans/ beside it (config.plans_folder).
+    given_path: Path | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)

@@ -16,8 +16,9 @@ import multiprocessing
 import os
 import re
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from ..config import Settings, settings_dict
 from ..data import Dataset
 from ..errors import BuildError, ConfigError, Problem
 from ..formatting import display_name
-from ..inputs import load_inputs
+from ..inputs import SHARED_PORTFOLIO_ENV, load_inputs, share_portfolio
 from ..model import Portfolio, build_portfolio
 from ..periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
 from ..present.brand import brand_logo
@@ -39,6 +40,8 @@ from .stale import keep_previous_packs, marked_for_book
 from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
 
 log = logging.getLogger(__name__)
+#: Kernels load the build's portfolio rather than compute it again (off: each computes its own).
+SHARE_PORTFOLIO = True
 
 
 @dataclass
@@ -192,6 +195,15 @@ def fingerprint_jobs(jobs: list[Job], portfolio: Portfolio, digest: str) -> dict
     return out
 
 
+def fingerprinted(jobs: list[Job], portfolio: Portfolio, digest: str) -> tuple[list[Job], dict[str, dict[str, str]]]:
+    """The jobs with each footer carrying a short hash of its pack's own inputs, and those inputs
+    (:func:`fingerprint_jobs`). One function, so ``kamreports preview`` frames a pack exactly as the
+    build does."""
+    prints = fingerprint_jobs(jobs, portfolio, digest)
+    return [dataclasses.replace(j, footer_note=f"{j.footer_note} · inputs {hash_bytes(*prints[j.key].values())[:8]}")
+            for j in jobs], prints
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -266,6 +278,32 @@ def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
                 process.join(5)
 
 
+@contextlib.contextmanager
+def shared_portfolio(portfolio: Portfolio, jobs: list[Job]) -> Iterator[None]:
+    """While the jobs run, their kernels load the build's portfolio instead of computing it again
+    (``inputs.share_portfolio``; one computation per build instead of one per worker). The file is
+    in a private temporary folder (mode 0700), removed afterwards; nothing shared when ``SHARE_PORTFOLIO``
+    is off or there is nothing to run."""
+    if not SHARE_PORTFOLIO or not jobs:
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kamreports-portfolio-"))
+    before = os.environ.get(SHARED_PORTFOLIO_ENV)
+    try:
+        params = {k: jobs[0].parameters.get(k) for k in ("data", "config", "quarter", "records")}
+        try:
+            os.environ[SHARED_PORTFOLIO_ENV] = str(share_portfolio(portfolio, folder / "portfolio.pickle", **params))
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the kernels then compute it themselves
+            log.debug("the portfolio is not shared with the kernels: %s", exc)
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SHARED_PORTFOLIO_ENV, None)
+        else:
+            os.environ[SHARED_PORTFOLIO_ENV] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def default_workers() -> int:
     """One worker per core, plus one. A worker's core idles while its kernel runs a cell and while
     messages go back and forth; the extra worker fills those gaps (100 packs on 2 cores: 98 s with
@@ -337,10 +375,8 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     digest = inputs_hash(dataset, settings)
     records = records_root(settings, options.output)
     attach_history(portfolio, load_history(portfolio, records))   # earlier quarters: as reported, or recomputed
-    jobs = plan_jobs(portfolio, account_ids, data_path, options.config, notebooks, records)
-    prints = fingerprint_jobs(jobs, portfolio, digest)
-    jobs = [dataclasses.replace(j, footer_note=f"{j.footer_note} · inputs {hash_bytes(*prints[j.key].values())[:8]}")
-            for j in jobs]
+    jobs, prints = fingerprinted(plan_jobs(portfolio, account_ids, data_path, options.config, notebooks, records),
+                                 portfolio, digest)
     book_digest = hash_bytes(digest, *(json.dumps(prints[j.key], sort_keys=True) for j in jobs))
 
     output = options.output.resolve()
@@ -391,7 +427,9 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
             else:
                 workers = max(1, min(options.workers or default_workers(), len(run) or 1))
                 executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
-                results.update(run_jobs(run, staging, workers, options.timeout, on_done, options.render_timeout))
+                with shared_portfolio(portfolio, run):
+                    results.update(run_jobs(run, staging, workers, options.timeout, on_done,
+                                            options.render_timeout))
             for key, why in todo.items():
                 results[key].reason = why
             if final.is_dir() and not any(r.status == "built" for r in results.values()):

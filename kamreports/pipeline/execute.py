@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -44,6 +45,25 @@ class NotebookFailed(Exception):
     def __init__(self, message: str, cell: str | None = None):
         super().__init__(message)
         self.cell = cell
+
+
+_CELL_LINE_RE = re.compile(r"Cell In\[\d*\], line (\d+)")
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def failed_cell(notebook: Path, exc: Any) -> str:
+    """Where a notebook failed, as the person editing it counts: "cell 12, line 3".
+
+    papermill's execution count is the kernel's: a warm kernel counts every notebook it ran before,
+    and the injected parameters cell shifts it by one, so it names no cell anyone can find. The cell
+    is found by its source in the notebook as written (1 = its first cell, markdown included), and
+    the line is IPython's "Cell In[n], line L" for the innermost frame in that cell."""
+    where = f"cell {exc.exec_count}"
+    with contextlib.suppress(Exception):
+        cells = nbformat.read(notebook, as_version=4).cells
+        where = f"cell {next(i for i, c in enumerate(cells, 1) if c.source == exc.source)}"
+    lines = _CELL_LINE_RE.findall(_ANSI_RE.sub("", "\n".join(exc.traceback or [])))
+    return f"{where}, line {lines[-1]}" if lines else where
 
 
 @dataclass
@@ -175,7 +195,7 @@ class WarmKernel:
                 nbformat.write(nb, output)  # papermill saved it with the reset cell still in
         except PapermillExecutionError as exc:
             self.shutdown()
-            raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=f"cell {exc.exec_count}") from None
+            raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=failed_cell(notebook, exc)) from None
         except Exception as exc:  # noqa: BLE001 - kernel death, timeout: fail this notebook, keep the run going
             self.shutdown()
             if is_storage_error(exc):   # the executed notebook could not be saved: a disk fault, not the notebook's

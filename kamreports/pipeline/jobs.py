@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from ..files import resource
 from .deadline import RENDER_TIMEOUT
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
+NOTEBOOKS_DIR = resource("notebooks")   # the repository's notebooks/, or the installed package's copy
 #: Written between a pack's cover and its body, so the book can take the body from the pack's HTML.
 BODY_MARKER = "<!--kamreports:body-->"
 
@@ -62,11 +64,18 @@ class JobResult:
 
 
 class Worker:
-    """Per-process state: a warm kernel and a renderer, created on first use."""
+    """Per-process state: a warm kernel and a renderer, created on first use.
 
-    def __init__(self, timeout: int | None = None, render_timeout: float | None = RENDER_TIMEOUT):
+    ``pdf=False`` makes the HTML only (``kamreports preview`` without ``--pdf``: the PDF would double
+    the wait for a page nobody prints). ``on_html`` is called with the pack's HTML as soon as it is
+    written, before the PDF is laid out, so a preview can show the page without waiting for the PDF."""
+
+    def __init__(self, timeout: int | None = None, render_timeout: float | None = RENDER_TIMEOUT,
+                 pdf: bool = True, on_html: Callable[[Job, str], None] | None = None):
         self.timeout = timeout
         self.render_timeout = render_timeout
+        self.pdf = pdf
+        self.on_html = on_html
         self._kernel: Any = None
         self._renderer: Any = None
 
@@ -105,7 +114,7 @@ class Worker:
                                        f"({getattr(exc, 'filename', None) or out_dir})")
             return self._failed(job, exc, started)
         total = time.perf_counter() - started
-        files = [f"{job.folder}/{stem}.{ext}" for ext in ("ipynb", "html", "pdf")]
+        files = [f"{job.folder}/{stem}.{ext}" for ext in ("ipynb", "html", "pdf")[:3 if self.pdf else 2]]
         return JobResult(job.key, "built", total, t_exec, total - t_exec, pages, files)
 
     def _render(self, job: Job, notebook: Any, stem: Path) -> int:
@@ -121,7 +130,9 @@ class Worker:
             body = self._renderer.body_html(notebook)
             html = document_html(job.cover_html + BODY_MARKER + body, frame, extra_css=job.extra_css)
             stem.with_suffix(".html").write_text(html, encoding="utf-8")
-            return self._renderer.write_pdf(html, stem.with_suffix(".pdf"))
+            if self.on_html is not None:
+                self.on_html(job, html)
+            return self._renderer.write_pdf(html, stem.with_suffix(".pdf")) if self.pdf else 0
 
     @staticmethod
     def _failed(job: Job, exc: BaseException, started: float) -> JobResult:

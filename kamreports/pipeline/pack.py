@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import pandas as pd
 
 from ..analytics.contract import accounts_csv_columns
 from ..config import Settings, settings_dict
@@ -359,7 +360,7 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
             continue
         s = summary.loc[job.key]
         health = None
-        if has_health:
+        if has_health and pd.notna(s["health_score"]):
             band = str(s["health_band"])
             health = {"band": band, "css": band.lower(), "score": f"{s['health_score']:.0f}",
                       "value": f"{s['health_score']:.1f}"}
@@ -368,14 +369,19 @@ def write_index(staging: Path, portfolio: Portfolio, jobs: list[Job], results: d
                      "quadrant": _cell(str(s["quadrant"]), str(s["quadrant"])),
                      "health": health,
                      "revenue": _cell(fmt.money(s["revenue_t4q"]), round(float(s["revenue_t4q"]), 2), True),
-                     "attainment": _cell(fmt.percent(s["attainment_q"], 0), s["attainment_q"], True),
+                     "attainment": _cell(fmt.attainment(s["attainment_q"], 0), s["attainment_q"], True),
                      "files": links(job)})
+    missing = portfolio.unplanned_key_accounts()   # for the analyst: the packs only say "No account plan agreed"
+    unplanned = {"count": len(missing), "all": ", ".join(missing),
+                 "ids": ", ".join(missing[:10]) + (" …" if len(missing) > 10 else ""),
+                 "command": portfolio.plan_new_command(missing[0]), "folder": str(portfolio.plans_folder)} \
+        if missing else None
     html = _index_environment().get_template(INDEX_TEMPLATE).render(
         company=display_name(company.name), company_full=company.name,
         primary_color=company.primary_color, accent_color=company.accent_color,
         quarter=portfolio.quarter, as_of=quarter_end(portfolio.quarter).isoformat(), logo=logo,
         book=book.name if book else None, portfolio=links(portfolio_job) if portfolio_job else None,
-        has_health=has_health, rows=rows)
+        has_health=has_health, rows=rows, unplanned=unplanned)
     path = staging / "index.html"
     write_atomic(path, html)
     return path

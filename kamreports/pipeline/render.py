@@ -33,6 +33,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
 from ..files import write_atomic
+from ..present.html import OMIT_SECTION
 
 __all__ = [
     "PageFrame",
@@ -328,8 +329,31 @@ class DropNoiseOutputsPreprocessor(Preprocessor):
         # A code cell left with nothing to show still renders as an empty box, and
         # an empty box before the title makes a blank first page in print.
         nb, resources = super().preprocess(nb, resources)
+        nb.cells = without_omitted_sections(nb.cells)
         nb.cells = [c for c in nb.cells if c.get("cell_type") != "code" or c.get("outputs")]
         return nb, resources
+
+
+def _omits(cell: nbformat.NotebookNode) -> bool:
+    return cell.get("cell_type") == "code" and any(
+        OMIT_SECTION in "".join(out.get("data", {}).get("text/html", "")) for out in cell.get("outputs", []))
+
+
+def without_omitted_sections(cells: list) -> list:
+    """Cells whose output says the section has nothing for a reader (``present.omitted_section``, e.g. the
+    plan's value and goals when no plan is agreed) are left out of the pack, with the heading cell just
+    before them when that cell is only a heading: a page of one line repeating "No account plan agreed"
+    tells an executive nothing that page one has not. In JupyterLab the analyst still sees why."""
+    kept: list = []
+    for cell in cells:
+        if _omits(cell):
+            previous = kept[-1] if kept else None
+            if previous is not None and previous.get("cell_type") == "markdown" \
+                    and re.fullmatch(r"#{1,6} [^\n]+\n?", previous.get("source", "").strip() + "\n"):
+                kept.pop()
+            continue
+        kept.append(cell)
+    return kept
 
 
 class Renderer:

@@ -19,6 +19,7 @@ from .account import (
     health_breakdown_table,
     health_gaps,
     health_heading,
+    relationship_not_assessed,
     relationship_notes,
     stakeholder_table,
     swot_note,
@@ -33,7 +34,6 @@ from .history import (
     plan_progress_section,
     previous_positions,
     sources_note,
-    transition_table,
 )
 from .html import (
     Formatter,
@@ -65,11 +65,11 @@ from .portfolio import (
     health_kpis,
     health_ranking_table,
     key_accounts_table,
+    matrix_note,
     opportunities_table,
     overrides_section,
     portfolio_kpis,
     portfolio_summary,
-    portfolio_title,
     promotion_table,
     quadrant_table,
     review_table,
@@ -96,11 +96,12 @@ __all__ = [
     "table", "use_pack_styles",
     # the account plan
     "account_kpis", "account_summary", "account_title", "cross_sell_table", "forecast_note", "growth_table",
-    "health_breakdown_table", "health_gaps", "health_heading", "relationship_notes", "stakeholder_table", "swot_note",
+    "health_breakdown_table", "health_gaps", "health_heading", "relationship_not_assessed", "relationship_notes",
+    "stakeholder_table", "swot_note",
     # what changed since the last quarter
     "band_changes_table", "health_driver_line", "key_list_history_table", "matrix_previous", "movement_section",
     "plan_progress_line", "plan_progress_section",
-    "previous_positions", "sources_note", "transition_table",
+    "previous_positions", "sources_note",
     # page one
     "account_onepager", "portfolio_onepager",
     # the account plan's team sections
@@ -108,8 +109,8 @@ __all__ = [
     "risks_and_governance_section", "team_section", "value_and_goals_section",
     # the portfolio review
     "abc_class_table", "concentration_note", "data_quality_section", "health_kpis", "health_ranking_table",
-    "key_accounts_table",
-    "opportunities_table", "overrides_section", "portfolio_kpis", "portfolio_summary", "portfolio_title",
+    "key_accounts_table", "matrix_note",
+    "opportunities_table", "overrides_section", "portfolio_kpis", "portfolio_summary",
     "promotion_table", "quadrant_table", "review_table", "selection_rule", "sensitivity_heading",
     "sensitivity_table", "stage_note",
     # its ROI pages

@@ -44,8 +44,8 @@ def account_kpis(account: AccountView) -> HTML:
     f, fmt, money = account.figures, account.formats, account.money
     return kpi_strip([
         (f"Revenue {account.quarter}", money(f["revenue_q"]), f"Target {money(f['target_q'])}"),
-        ("Target attainment", fmt.percent(f["attainment_q"], 0), None),
-        ("Growth, year on year", fmt.percent(f["yoy_growth"], 1, signed=True), None),
+        ("Target attainment", fmt.attainment(f["attainment_q"]), None),
+        ("Growth, year on year", fmt.growth(f["yoy_growth"]), None),
         ("Revenue, last 4 quarters", money(f["revenue_t4q"]), None),
         ("Gross margin", fmt.percent(f["gross_margin_pct"], 0), "last 4 quarters"),
         ("Customer score", fmt.number(f["nps_avg"], 1), "0–10, last 4 quarters"),
@@ -55,19 +55,16 @@ def account_kpis(account: AccountView) -> HTML:
 
 def account_summary(account: AccountView) -> HTML:
     """The executive summary: the sentences of ``analytics.narrative`` as a list."""
-    return bullet_list(account_sentences(account.figures, account.risks, account.quarter, account.money), "summary")
+    return bullet_list(account_sentences(account.figures, account.risks, account.quarter, account.money,
+                                         account.formats.sane_change), "summary")
 
 
 def growth_table(growth: pd.DataFrame, fmt: NumberFormat) -> HTML:
     """Quarter by quarter revenue, target, attainment and growth (``AccountView.growth``)."""
     shown = growth.rename_axis("Quarter").rename(columns=GROWTH_COLUMNS)
 
-    def signed(value: object) -> str:
-        return fmt.percent(value, 1, signed=True)
-
-    return table(shown, formats={"Revenue": fmt.money, "Target": fmt.money,
-                                 "Attainment": lambda v: fmt.percent(v, 0), "Growth QoQ": signed,
-                                 "Growth YoY": signed}, index=True)
+    return table(shown, formats={"Revenue": fmt.money, "Target": fmt.money, "Attainment": fmt.attainment,
+                                 "Growth QoQ": fmt.growth, "Growth YoY": fmt.growth}, index=True)
 
 
 def forecast_note(account: AccountView) -> HTML:
@@ -101,10 +98,27 @@ def stakeholder_table(people: pd.DataFrame, fmt: NumberFormat) -> HTML:
 
 
 def relationship_notes(account: AccountView) -> list[HTML]:
-    """The relationship stage with its guidance, and the relationship risks ("None flagged." when none)."""
+    """The relationship stage with its guidance, and the relationship risks ("None flagged." when none);
+    without stakeholders mapped, one line saying that both are not assessed."""
     f = account.figures
+    if account.stakeholders.empty:
+        return [relationship_not_assessed(f)]
     return [heading("Relationship stage", 3), paragraph(f"{f['relationship_stage']}: {f['stage_guidance']}"),
             heading("Relationship risks", 3), bullet_list(account.risks or ["None flagged."], "risks")]
+
+
+def relationship_not_assessed(figures: pd.Series | None = None) -> HTML:
+    """Where an account's stakeholders would be: none is mapped, so what rests on them is not assessed
+    (never scored low for want of data). With the account's ``figures``, the KAM-matrix strength is
+    named only when it is not assessed either (an analyst's strength, or strength weights without a
+    stakeholder factor, still place the account)."""
+    unplaced = figures is None or figures.get("strength_basis") == "not assessed"
+    parts = ["the relationship stage"] + (["the relationship strength on the KAM matrix"] if unplaced else []) \
+        + ["the stakeholder risks", "the health components that rest on contacts (engagement recency, stakeholder "
+           "coverage, open risks)"]
+    listed = ", ".join(parts[:-1])
+    return callout(f"Relationship not assessed — no stakeholders mapped. {listed[:1].upper()}{listed[1:]} and "
+                   f"{parts[-1]} are left out until the account's stakeholders are mapped.", "No data.")
 
 
 def cross_sell_table(cross_sell: pd.DataFrame, fmt: NumberFormat) -> HTML:
@@ -133,4 +147,7 @@ def health_breakdown_table(breakdown: pd.DataFrame, fmt: NumberFormat) -> HTML:
 def health_gaps(account: AccountView) -> HTML | None:
     """Which components could not be scored for lack of data; None when all were."""
     missing = account.figures["health_missing"]
-    return paragraph(f"Not scored for lack of data: {missing}.", "muted") if missing else None
+    if not isinstance(missing, str) or not missing:
+        return None
+    names = ", ".join(HEALTH_LABELS.get(c, c).lower() for c in missing.split(", "))
+    return paragraph(f"Not scored for lack of data: {names}.", "muted")

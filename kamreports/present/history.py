@@ -16,6 +16,16 @@ HEALTH_NAMES = {"growth": "growth", "attainment": "target attainment", "nps": "c
                 "engagement": "engagement recency", "coverage": "stakeholder coverage", "risks": "open risks"}
 
 
+def _points(value: float) -> str:
+    """A move in health points, rounded first: "+1 point", "-12 points", "less than a point"."""
+    whole = round(value)
+    return "less than a point" if whole == 0 else f"{whole:+d} point{'s' if abs(whole) != 1 else ''}"
+
+
+def _score(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else f"{round(float(value)):d}"
+
+
 def health_driver_line(history: History | None, account: AccountView) -> HTML | None:
     """The health component that moved most since the previous quarter, with its points and source."""
     previous = history.previous if history is not None else None
@@ -25,8 +35,11 @@ def health_driver_line(history: History | None, account: AccountView) -> HTML | 
     if driver is None:
         return paragraph(f"No health component moved since {previous.label}.", "small")
     part, points = driver
-    return paragraph(f"Health moved most on {HEALTH_NAMES.get(part, part)}: {points:+.0f} points since "
-                     f"{previous.label}.", "small")
+    whole = round(points)   # rounded first: a move of 0.3 is "less than a point", never "+0" or "-0"
+    if whole == 0:
+        return paragraph(f"No health component moved by a whole point since {previous.label}.", "small")
+    return paragraph(f"Health moved most on {HEALTH_NAMES.get(part, part)}: {whole:+d} point"
+                     f"{'s' if abs(whole) != 1 else ''} since {previous.label}.", "small")
 
 
 def plan_progress_line(history: History | None, account: AccountView) -> HTML | None:
@@ -53,20 +66,6 @@ def sources_note(history: History | None) -> HTML:
     return paragraph(f"{history.describe()} {notes}".strip(), "small muted")
 
 
-def transition_table(moves: pd.DataFrame, what: str, quarter_from: str, quarter_to: str) -> HTML:
-    """Accounts by (from, to): the moves first, then how many stayed."""
-    if moves.empty:
-        return paragraph(f"No {what} to compare.", "muted")
-    moved = moves[moves["changed"]]
-    stayed = int(moves.loc[~moves["changed"], "accounts"].sum())
-    if moved.empty:
-        return paragraph(f"No account changed {what} between {quarter_from} and {quarter_to} "
-                         f"({stayed} accounts compared).")
-    shown = pd.DataFrame({f"{what.capitalize()} in {quarter_from}": moved["from"],
-                          f"In {quarter_to}": moved["to"], "Accounts": moved["accounts"]})
-    return table(shown, numeric=["Accounts"], caption=f"{int(moved['accounts'].sum())} moved; {stayed} stayed")
-
-
 def band_changes_table(history: History, keys: pd.DataFrame) -> HTML:
     """Key accounts whose health band changed since the previous quarter, with the component that moved most."""
     previous = history.previous
@@ -78,10 +77,10 @@ def band_changes_table(history: History, keys: pd.DataFrame) -> HTML:
         if pd.isna(before) or before == row["health_band"]:
             continue
         driver = history.health_driver(account_id)
-        reason = f"{HEALTH_NAMES.get(driver[0], driver[0])} {driver[1]:+.0f} points" if driver else "–"
+        reason = f"{HEALTH_NAMES.get(driver[0], driver[0])} {_points(driver[1])}" if driver else "–"
         prev_score = previous.summary["health_score"].get(account_id)
         rows.append({"Account": row["name"], "Band": f"{before} → {row['health_band']}",
-                     "Score": f"{prev_score:.0f} → {row['health_score']:.0f}" if pd.notna(prev_score) else "–",
+                     "Score": f"{_score(prev_score)} → {_score(row['health_score'])}",
                      "Moved most": reason})
     if not rows:
         return paragraph(f"No key account changed health band since {previous.label}.")
@@ -132,27 +131,30 @@ def previous_positions(history: History | None) -> pd.DataFrame | None:
 
 
 def movement_section(history: History | None, quarter: str) -> list[HTML]:
-    """The sources, then one table of the moves between quadrants, relationship stages and health bands
-    (every account compared, key or not), with how many accounts stayed put in each."""
+    """The sources, then the moves between quadrants, relationship stages and health bands (every
+    account compared, key or not): one row per dimension with each move and its accounts, how many
+    moved and how many stayed put. One row each keeps the page to what an executive scans."""
     parts = [sources_note(history)]
     previous = history.previous if history is not None else None
     if previous is None:
         return parts + [paragraph("There is no previous quarter to compare with.", "muted")]
-    rows, stayed = [], []
+    rows = []
     for column, what in (("quadrant", "Quadrant"), ("relationship_stage", "Relationship stage"),
                          ("health_band", "Health band")):
         moves = history.transitions(column)
         if moves.empty:
             continue
-        moved = moves[moves["changed"]]
-        rows += [{"What moved": what, f"In {previous.quarter}": r["from"], f"In {quarter}": r["to"],
-                  "Accounts": int(r["accounts"])} for _, r in moved.iterrows()]
-        stayed.append(f"{what.lower()} {int(moves.loc[~moves['changed'], 'accounts'].sum())}")
-    if not rows:
+        moved = moves[moves["changed"]].sort_values("accounts", ascending=False, kind="mergesort")
+        rows.append({"What": what,
+                     "Moves (accounts)": "; ".join(f"{r['from']} → {r['to']}: {int(r['accounts'])}"
+                                                   for _, r in moved.iterrows()) or "none",
+                     "Moved": int(moved["accounts"].sum()),
+                     "Unchanged": int(moves.loc[~moves["changed"], "accounts"].sum())})
+    if not rows or not any(r["Moved"] for r in rows):
         return parts + [paragraph(f"No account changed quadrant, relationship stage or health band since "
                                   f"{previous.label}.")]
-    caption = f"Accounts compared {previous.label} with {quarter}; unchanged: " + ", ".join(stayed)
-    return parts + [table(pd.DataFrame(rows), numeric=["Accounts"], caption=caption)]
+    caption = f"Every account compared, {previous.label} with {quarter}"
+    return parts + [table(pd.DataFrame(rows), numeric=["Moved", "Unchanged"], caption=caption)]
 
 
 def matrix_previous(portfolio: Portfolio) -> tuple[pd.DataFrame, str]:

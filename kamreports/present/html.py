@@ -95,6 +95,16 @@ def bullet_list(items: Iterable[str], css_class: str = "") -> HTML:
     return HTML(f'<ul class="{_e(css_class)}">' + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
 
 
+#: Marks an output whose section the pack leaves out (pipeline.render.without_omitted_sections).
+OMIT_SECTION = "<!--kamreports:omit-section-->"
+
+
+def omitted_section(reason: str) -> HTML:
+    """What a section shows when it has nothing for the pack's reader: the build leaves the section
+    out, heading included; the analyst in JupyterLab reads why."""
+    return HTML(f'{OMIT_SECTION}<p class="muted small">Left out of the pack: {_e(reason)}.</p>')
+
+
 def figure_html(fig: Figure, alt: str) -> HTML:
     """A chart as an embedded PNG at print resolution, shown at its design width."""
     data = base64.b64encode(png_bytes(fig)).decode("ascii")

@@ -21,6 +21,7 @@ from ..analytics.account_story import (
     suggested_decisions,
     top_risks,
 )
+from ..analytics.portfolio import NOT_ASSESSED
 from ..analytics.portfolio_story import attention, decisions, programme_verdict
 from ..config import Settings
 from ..model import AccountView, Portfolio
@@ -30,6 +31,12 @@ from .html import _e
 
 START, END = "<!--kamreports:onepager-->", "<!--/kamreports:onepager-->"
 VERDICT_CLASS = {"on track": "good", "at risk": "warn", "off track": "bad"}
+
+
+def quadrant_label(quadrant: object) -> str:
+    """The KAM-matrix quadrant as the band names it: "relationship not assessed" for an account without
+    stakeholders mapped, never an invented quadrant."""
+    return "relationship not assessed" if quadrant == NOT_ASSESSED or pd.isna(quadrant) else str(quadrant)
 
 
 def band(company: str, logo_uri: str, kind: str, title: str, quarter: str, details: list[str],
@@ -66,7 +73,7 @@ def account_onepager(account: AccountView, settings: Settings) -> HTML:
     company, logo_uri, classification = settings.company.name, brand_logo(settings), settings.report.classification
     details = [f"Key-account manager: {account.owner}",
                ", ".join(str(v) for v in (f.get("industry"), f.get("region")) if pd.notna(v)),
-               f"{f['tier']}, {f['quadrant']}" if pd.notna(f.get("tier")) else "",
+               f"{f['tier']}, {quadrant_label(f.get('quadrant'))}" if pd.notna(f.get("tier")) else "",
                f"data as of {account.as_of.isoformat()}" if account.as_of else ""]
     head = band(company, logo_uri, "Account plan", account.name, account.quarter, details, classification)
     verdict = str(f.get("fy_verdict"))
@@ -75,13 +82,13 @@ def account_onepager(account: AccountView, settings: Settings) -> HTML:
     note = health_verdict_note(f)
     if note:
         parts.append(f'<p class="headline-note">{_e(note)}</p>')
-    changes = kpi_changes(f, previous, money)
+    changes = kpi_changes(f, previous, money, fmt.sane_change)
     compared = f"against {prev_q}" if previous is not None else ""
     tiles = [
         _kpi(f"Revenue {account.quarter}", money(f["revenue_q"]), changes["revenue_q"],
              f"target {money(f['target_q'])}" if pd.notna(f.get("target_q")) else "no target"),
-        _kpi("Target attainment", fmt.percent(f["attainment_q"], 0), changes["attainment_q"]),
-        _kpi("Growth, year on year", fmt.percent(f["yoy_growth"], 1, signed=True), changes["yoy_growth"],
+        _kpi("Target attainment", fmt.attainment(f["attainment_q"]), changes["attainment_q"]),
+        _kpi("Growth, year on year", fmt.growth(f["yoy_growth"]), changes["yoy_growth"],
              "this quarter against the same quarter last year"),
         _kpi("Revenue, last 4 quarters", money(f["revenue_t4q"]), changes["revenue_t4q"]),
         _kpi("Gross margin", fmt.percent(f["gross_margin_pct"], 0), changes["gross_margin_pct"], "last 4 quarters"),
@@ -95,8 +102,11 @@ def account_onepager(account: AccountView, settings: Settings) -> HTML:
     left = [f"<h3>What changed since {_e(prev_q)}</h3>", _list(changes_since(f, previous, prev_q))]
     risks = top_risks(account.plan, account.risks)
     left.append("<h3>Top risks</h3>")
+    unmapped = account.stakeholders.empty
     if risks.empty:
-        left.append('<p class="muted">No open risk in the plan, and none raised by the stakeholder map.</p>')
+        left.append('<p class="muted">No open risk in the plan; stakeholder risks not assessed — no stakeholders '
+                    'mapped.</p>' if unmapped else
+                    '<p class="muted">No open risk in the plan, and none raised by the stakeholder map.</p>')
     else:
         items = []
         for _, r in risks.iterrows():
@@ -104,6 +114,8 @@ def account_onepager(account: AccountView, settings: Settings) -> HTML:
                                           f"mitigation: {r['mitigation']}" if r["mitigation"] else "") if x)
             items.append(f"<li><strong>{_e(r['risk'])}</strong> <span class='small'>({_e(extra)})</span></li>")
         left.append(f'<ol class="risks">{"".join(items)}</ol>')
+        if unmapped:
+            left.append('<p class="small muted">Stakeholder risks not assessed — no stakeholders mapped.</p>')
     right = ["<h3>Next quarter's plan</h3>"]
     if not account.plan.exists:
         right.append(f'<p class="callout">No account plan agreed for {_e(account.quarter)} — owner: '

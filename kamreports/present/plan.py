@@ -18,7 +18,7 @@ from ..config import Settings
 from ..data.plans import PlanInputs
 from ..formatting import NumberFormat
 from ..model import AccountView
-from .html import _e, paragraph, table
+from .html import _e, omitted_section, paragraph, table
 
 STATUS_CLASS = {"on track": "status-good", "done": "status-good", "at risk": "status-warn",
                 "off track": "status-bad", "no status": "status-none"}
@@ -279,17 +279,34 @@ def profitability_facts(account: AccountView) -> HTML:
 
 
 def selection_scores_table(account: AccountView) -> list[HTML]:
-    """Each selection criterion, its weight and the account's score; criteria without data named."""
+    """Each selection criterion, its weight and the account's score; criteria without data named: those
+    scored at the mid-point for this account, and those no account has data for (left out of every
+    score, with the weights the others are scaled up to)."""
     f = account.figures
     unscored = {c.strip() for c in str(f.get("unscored") or "").split(",") if c.strip()}
-    rows = [{"Criterion": name.replace("_", " ").capitalize(), "Weight": f"{weight:g}%",
-             "Score (1–10)": "not scored" if name in unscored else f"{f[f'score_{name}']:.1f}"}
-            for name, weight in account.criteria.items()]
-    out = [table(pd.DataFrame(rows), numeric=["Weight", "Score (1–10)"])]
-    note = f"Weighted score {f['score']:.1f} of 10: {f['selection_reason']}."
+    left_out = [n for n in account.criteria if pd.isna(f.get(f"score_{n}")) and n not in unscored]
+    kept = sum(w for n, w in account.criteria.items() if n not in left_out)
+    rows = []
+    for name, weight in account.criteria.items():
+        row = {"Criterion": name.replace("_", " ").capitalize(), "Weight": f"{weight:g}%"}
+        if left_out:
+            row["Weight used"] = "left out" if name in left_out else \
+                f"{round(weight * 100 / kept, 1):g}%" if kept > 0 else "–"
+        row["Score (1–10)"] = ("no data" if name in left_out else "not scored" if name in unscored
+                               else f"{f[f'score_{name}']:.1f}")
+        rows.append(row)
+    out = [table(pd.DataFrame(rows), numeric=["Weight", "Weight used", "Score (1–10)"] if left_out
+                 else ["Weight", "Score (1–10)"])]
+    note = (f"Weighted score {f['score']:.1f} of 10: {f['selection_reason']}." if pd.notna(f.get("score"))
+            else f"Not scored: {f['selection_reason']}.")
     if unscored:
         names = ", ".join(n.replace("_", " ") for n in account.criteria if n in unscored)
         note += f" Not scored for lack of data, and counted at the mid-point 5.5: {names}."
+    if left_out:
+        names = ", ".join(n.replace("_", " ") for n in left_out)
+        them = "it" if len(left_out) == 1 else "them"
+        note += (f" Left out of every account's score, as no account has data for {them}: {names}; the other "
+                 "weights are scaled up to 100.")
     return out + [paragraph(note)]
 
 
@@ -301,10 +318,10 @@ def group_section(account: AccountView) -> list[HTML] | None:
     rows = pd.DataFrame({"Account": members["name"], "Role": members["role"].str.capitalize(),
                          "Key account": members["is_key"].map({True: "yes", False: "no"}),
                          "Revenue, last 4 quarters": members["revenue_t4q"].map(fmt.money),
-                         "Growth": members["t4q_growth"].map(lambda v: fmt.percent(v, 1, signed=True)),
+                         "Growth": members["t4q_growth"].map(lambda v: fmt.growth(v, 1)),
                          "Revenue potential": members["whitespace_value"].map(fmt.money)})
     revenue, prior = members["revenue_t4q"].sum(), members["revenue_prior_t4q"].sum()
-    growth = fmt.percent(revenue / prior - 1, 1, signed=True) if prior > 0 else "not measurable"
+    growth = fmt.growth(revenue / prior - 1, 1) if prior > 0 else "not measurable"
     text = (f"The group's {len(members)} accounts brought {fmt.money(revenue)} over the last four quarters "
             f"({growth} on the four before), with {fmt.money(members['whitespace_value'].sum())} a year of estimated "
             "spend with others.")
@@ -322,17 +339,24 @@ def _h3(text: str) -> HTML:
     return HTML(f"<h3>{_e(text)}</h3>")
 
 
+def _no_plan(account: AccountView) -> str:
+    return f"no account plan agreed for {account.quarter}, as page one and the customer's business say"
+
+
 def customer_section(account: AccountView) -> list[HTML]:
-    """The customer's business and the competitors at the account."""
+    """The customer's business and the competitors at the account; without a plan, the one notice that
+    stands for all the plan's sections (the others are left out of the pack)."""
     if not account.plan.exists:
-        return [plan_missing_notice(account)]
+        return [plan_missing_notice(account),
+                paragraph("The customer's business, competitors, value plan, goals and actions, our team, the "
+                          "risk register and governance appear here once the plan is agreed.", "small muted")]
     return [business_facts(account.plan), _h3("Competitors"), competitors_table(account.plan)]
 
 
 def value_and_goals_section(account: AccountView) -> list[HTML]:
     """The value plan, the value delivered, the goals with their status and the actions."""
     if not account.plan.exists:
-        return [plan_missing_notice(account)]
+        return [omitted_section(_no_plan(account))]
     fmt = account.formats
     return [_h3("Value plan"), value_plan_table(account.plan, fmt), _h3("Value delivered"),
             *value_delivered(account.plan, fmt), _h3("Goals"), goals_table(account.goals, fmt), _h3("Actions"),
@@ -342,7 +366,7 @@ def value_and_goals_section(account: AccountView) -> list[HTML]:
 def team_section(account: AccountView) -> list[HTML]:
     """Our team and whom each person covers (executive pairing)."""
     if not account.plan.exists:
-        return [plan_missing_notice(account)]
+        return [omitted_section(_no_plan(account))]
     return team_table(account.plan, account.stakeholders)
 
 
@@ -350,7 +374,7 @@ def risks_and_governance_section(account: AccountView) -> list[HTML]:
     """The team's risk register, governance and the decisions of its meetings. (The asks are on page one;
     the relationship risks the stakeholder map raises are listed with the stakeholders.)"""
     if not account.plan.exists:
-        return [_h3("Risk register"), plan_missing_notice(account)]
+        return [omitted_section(_no_plan(account))]
     decisions = decisions_table(account.plan)
     note = paragraph(f"{len(account.risks)} relationship risk{'s' if len(account.risks) != 1 else ''} raised by "
                      "the stakeholder map are listed with the stakeholders.", "small muted") if account.risks else None

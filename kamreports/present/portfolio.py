@@ -11,8 +11,9 @@ from collections.abc import Iterable
 import pandas as pd
 from IPython.display import HTML
 
-from ..analytics.narrative import plural, portfolio_sentences
-from ..analytics.portfolio import revenue_share
+from ..analytics.narrative import plural, portfolio_sentences, selection_gap_sentences, selection_gap_summary
+from ..analytics.portfolio import NOT_ASSESSED, STAKEHOLDER_FACTORS, revenue_share
+from ..analytics.relationship import NOT_ASSESSED as STAGE_NOT_ASSESSED
 from ..analytics.selection import (
     criterion_label,
     declining_key_accounts,
@@ -22,7 +23,7 @@ from ..analytics.selection import (
     top_promotions,
 )
 from ..config import Selection, Settings
-from ..formatting import NumberFormat
+from ..formatting import NumberFormat, beyond
 from .html import bullet_list, callout, heading, kpi_strip, paragraph, table
 
 KEY_ACCOUNT_COLUMNS = {"name": "Account", "owner": "Manager", "tier": "Tier", "score": "Score",
@@ -49,11 +50,6 @@ def _shown(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return frame[list(columns)].rename(columns=columns)
 
 
-def portfolio_title(company: str, quarter: str) -> HTML:
-    """The review's title, with the company, the quarter and its confidentiality beneath."""
-    return heading("Portfolio review", 1, f"{company} · {quarter} · Internal")
-
-
 def portfolio_kpis(summary: pd.DataFrame, keys: pd.DataFrame, top20_share: float, fmt: NumberFormat) -> HTML:
     """Four tiles: accounts with revenue in the last four quarters (the population of every
     concentration figure), key accounts with their share of revenue, revenue, top-20% concentration."""
@@ -68,9 +64,13 @@ def portfolio_kpis(summary: pd.DataFrame, keys: pd.DataFrame, top20_share: float
     ])
 
 
-def portfolio_summary(summary: pd.DataFrame, top20_share: float, quarter: str, fmt: NumberFormat) -> HTML:
-    """The executive summary: the sentences of ``analytics.narrative`` as a list."""
-    return bullet_list(portfolio_sentences(summary, top20_share, quarter, fmt.money), "summary")
+def portfolio_summary(summary: pd.DataFrame, top20_share: float, quarter: str, fmt: NumberFormat,
+                      selection_gaps: tuple[pd.DataFrame, dict[str, int]] | None = None) -> HTML:
+    """The executive summary: the sentences of ``analytics.narrative`` as a list; with
+    ``selection_gaps`` (``Portfolio.selection_gaps``) one more line when missing data changes the key list."""
+    sentences = portfolio_sentences(summary, top20_share, quarter, fmt.money)
+    line = selection_gap_summary(*selection_gaps) if selection_gaps is not None else None
+    return bullet_list(sentences + ([line] if line else []), "summary")
 
 
 def concentration_note(summary: pd.DataFrame, top20_share: float, fmt: NumberFormat) -> HTML:
@@ -97,20 +97,23 @@ def abc_class_table(abc: pd.DataFrame, fmt: NumberFormat, a: float, b: float) ->
                                      f"A up to {a:.0%} of that revenue, B up to {b:.0%}, C the rest")
 
 
-def selection_rule(selection: Selection) -> HTML:
-    """How key accounts are scored and selected, so readers can check a surprising choice."""
+def selection_rule(selection: Selection, coverage: pd.DataFrame | None = None) -> HTML:
+    """How key accounts are scored and selected, so readers can check a surprising choice; with
+    ``coverage`` (``Portfolio.selection_gaps[0]``) also the criteria left out for lack of data, with the
+    weights the others are scaled up to, and those scored at the mid-point for the accounts without data."""
     weights = ", ".join(f"{criterion_label(criterion)} {weight:g}%"
                         for criterion, weight in selection.criteria.items())
-    return paragraph(f"Scored 1–10 on {weights}. Selected: score at least {selection.threshold:g}, "
-                     f"at most {selection.max_key_accounts}.", "muted")
+    gaps = selection_gap_sentences(coverage) if coverage is not None else []
+    return paragraph(" ".join([f"Scored 1–10 on {weights}.", *gaps, f"Selected: score at least "
+                               f"{selection.threshold:g}, at most {selection.max_key_accounts}."]), "muted")
 
 
 def key_accounts_table(keys: pd.DataFrame, fmt: NumberFormat) -> HTML:
     """The key accounts with manager, tier, score, revenue, growth, attainment and quadrant."""
     return table(_shown(keys, KEY_ACCOUNT_COLUMNS),
                  formats={"Score": lambda v: fmt.number(v, 1), "Revenue, 4Q": fmt.money,
-                          "Quarter vs year ago": lambda v: fmt.percent(v, 0, True),
-                          "Attainment": lambda v: fmt.percent(v, 0)},
+                          "Quarter vs year ago": lambda v: fmt.growth(v, 0),
+                          "Attainment": fmt.attainment},
                  caption="Revenue over the last four quarters; growth is this quarter's revenue against the same "
                          "quarter last year, attainment this quarter's revenue against its target")
 
@@ -121,9 +124,44 @@ def quadrant_table(counts: pd.DataFrame) -> HTML:
     return table(shown, numeric=["Key accounts"])
 
 
+#: The KAM-matrix factors as the pages name them.
+FACTOR_LABELS = {"revenue_potential": "revenue potential", "growth": "growth", "gross_margin": "gross margin",
+                 "strategic_value": "strategic value", "revenue_volume": "revenue volume",
+                 "share_of_wallet": "share of wallet", "stakeholder_sentiment": "stakeholder sentiment",
+                 "stakeholder_coverage": "stakeholder coverage", "customer_tenure": "tenure"}
+
+
+def matrix_note(gaps: pd.DataFrame, accounts: pd.DataFrame) -> HTML | None:
+    """Under the KAM matrix: the factors left out for lack of data on each axis (``Portfolio.matrix_gaps``),
+    and how many of ``accounts`` (those on the chart) are not assessed on relationship strength, with
+    the factors they are placed on. None when neither applies."""
+    parts = []
+    for axis in ("attractiveness", "strength"):
+        gone = gaps[(gaps["axis"] == axis) & (gaps["status"] == "left out")]
+        if len(gone):
+            names = [FACTOR_LABELS.get(f, f) for f in gone["factor"]]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            what = "Attractiveness" if axis == "attractiveness" else "Relationship strength"
+            parts.append(f"{what} leaves out {listed}: no account has data for {'it' if len(names) == 1 else 'them'}, "
+                         "and the other weights are scaled up.")
+    unplaced = accounts[accounts["quadrant"] == NOT_ASSESSED] if "quadrant" in accounts else accounts.iloc[0:0]
+    if len(unplaced):
+        on = gaps[(gaps["axis"] == "strength") & (gaps["status"] != "left out") & (gaps["weight"] > 0)
+                  & ~gaps["factor"].isin(STAKEHOLDER_FACTORS)]
+        basis = [FACTOR_LABELS.get(f, f) for f in on["factor"]]
+        where = (f"placed on {basis[0] if len(basis) == 1 else ', '.join(basis[:-1]) + ' and ' + basis[-1]} only"
+                 if basis else "placed on the middle line")
+        n = len(unplaced)
+        parts.append(f"{plural(n, 'account')} {'has' if n == 1 else 'have'} no stakeholders mapped: relationship "
+                     f"strength not assessed, in no quadrant; drawn hollow, {where}.")
+    return paragraph(" ".join(parts), "muted") if parts else None
+
+
 def stage_note(counts: pd.Series) -> HTML:
-    """How the stage is set, and how many key accounts are at each stage (``relationship.stage_counts``)."""
-    tally = ", ".join(f"{n} {stage}" for stage, n in counts.items())
+    """How the stage is set, and how many key accounts are at each stage (``relationship.stage_counts``);
+    accounts without stakeholders mapped are counted as not assessed, never at a stage."""
+    tally = ", ".join(f"{n} {stage}" if stage != STAGE_NOT_ASSESSED else
+                      f"{n} not assessed (no stakeholders mapped)" for stage, n in counts.items())
     return paragraph(f"{STAGE_EXPLANATION}{tally}.", "muted")
 
 
@@ -162,7 +200,9 @@ def review_table(candidates: pd.DataFrame, fmt: NumberFormat, keys: pd.DataFrame
         if len(falling):
             listed = "; ".join(
                 f"{row['name']} {fmt.percent(row['t4q_growth'], 1, True)}"
-                + (f" ({fmt.percent(row['attainment_q'], 0)} of this quarter's target)"
+                + (" (this quarter's target too small to compare)" if beyond(row.get("attainment_q"),
+                                                                              fmt.sane_change) else
+                   f" ({fmt.percent(row['attainment_q'], 0)} of this quarter's target)"
                    if pd.notna(row.get("attainment_q")) else "")
                 for _, row in falling.iterrows())
             parts.append(paragraph(

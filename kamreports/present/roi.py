@@ -136,8 +136,7 @@ def managers_table(managers: pd.DataFrame, fmt: NumberFormat) -> HTML:
 
 def periods_table(periods: pd.DataFrame, fmt: NumberFormat) -> HTML:
     """Revenue this quarter per group, against the previous quarter and the same quarter last year."""
-    def signed(value: object) -> str:
-        return fmt.percent(value, 1, True)
+    signed = fmt.growth      # beyond the sane range: "base too small to compare"
 
     shown = pd.DataFrame({"Group": [GROUP_LABELS.get(g, g) for g in periods.index],
                           "Revenue this quarter": periods["revenue_q"].map(fmt.money),
@@ -158,7 +157,7 @@ def slice_table(slices: pd.DataFrame, title: str, fmt: NumberFormat) -> HTML:
     rows = shown_slices(slices)
     shown = pd.DataFrame({title: rows["slice"], "Group": rows["group"].map(GROUP_LABELS),
                           "Accounts": rows["accounts"].map(fmt.number), "Revenue": rows["revenue"].map(fmt.money),
-                          "Growth, 4Q vs prior 4Q": rows["growth"].map(lambda v: fmt.percent(v, 1, True)),
+                          "Growth, 4Q vs prior 4Q": rows["growth"].map(fmt.growth),
                           "Net retention": rows["nrr"].map(lambda v: fmt.percent(v, 1))})
     return table(shown, numeric=["Accounts", "Revenue", "Growth, 4Q vs prior 4Q", "Net retention"],
                  caption="Accounts with revenue in the last four quarters; growth and net retention against the "

@@ -19,7 +19,13 @@ import pytest
 from kamreports import formatting
 from kamreports.analytics import account as acct
 from kamreports.analytics.metrics import account_summary, quarterly_revenue
-from kamreports.analytics.portfolio import kam_matrix, key_vs_rest, stakeholder_factors
+from kamreports.analytics.portfolio import (
+    kam_matrix,
+    key_vs_rest,
+    matrix_factor_gaps,
+    matrix_factors,
+    stakeholder_factors,
+)
 from kamreports.analytics.selection import (
     abc_classes,
     pareto_curve,
@@ -426,10 +432,41 @@ def test_kam_matrix_weighted_factors_and_missing_values():
     # volume ranks 0..10 -> 0, 5, 10; growth ranks (two valid) a 0, c 10, b missing -> 5
     # a (0*50 + 0*50)/100 = 0; b (5*50 + 5*50)/100 = 5; c (10*50 + 10*50)/100 = 10
     assert out["attractiveness"].tolist() == approx([0.0, 5.0, 10.0])
-    # wallet: a unknown -> 5, b clipped to 1 -> 10, c 3; no stakeholders -> sentiment 0
-    # a (5*60 + 0)/100 = 3; b (10*60)/100 = 6; c (3*60)/100 = 1.8
-    assert out["strength"].tolist() == approx([3.0, 6.0, 1.8])
-    assert out["quadrant"].tolist() == ["Streamline", "Strategic", "Star"]
+    # the strength weights use stakeholder sentiment and nobody is mapped: strength not assessed (NaN), in no
+    # quadrant, never scored low. Placed on the other factor with data: wallet a unknown -> 5 (some accounts
+    # have it: mid-point), b clipped to 1 -> 10, c 3
+    assert out["strength"].isna().all() and set(out["strength_basis"]) == {"not assessed"}
+    assert out["strength_derived"].tolist() == approx([5.0, 10.0, 3.0])
+    assert out["quadrant"].tolist() == ["Not assessed"] * 3
+    # strength weights without a stakeholder factor: assessed on what they name
+    # wallet 60, tenure 40; tenure 1, 2, 3 years -> 0, 5, 10: a (5*60 + 0)/100 = 3; b (600 + 200)/100 = 8;
+    # c (3*60 + 10*40)/100 = 5.8
+    s["tenure_years"] = [1.0, 2.0, 3.0]
+    out = kam_matrix(s, NO_STAKEHOLDERS, {"revenue_volume": 50, "growth": 50},
+                     {"share_of_wallet": 60, "customer_tenure": 40})
+    assert out["strength"].tolist() == approx([3.0, 8.0, 5.8]) and set(out["strength_basis"]) == {"derived"}
+    assert out["quadrant"].tolist() == ["Streamline", "Strategic", "Strategic"]
+
+
+def test_kam_matrix_leaves_out_a_factor_no_account_has():
+    # strategic value and share of wallet: no data for any account -> left out, the other weight counts alone
+    s = matrix_summary(["a", "b", "c"], revenue_t4q=[100, 200, 300], tenure_years=[3.0, 1.0, 2.0])
+    out = kam_matrix(s, NO_STAKEHOLDERS, {"revenue_volume": 60, "strategic_value": 40},
+                     {"share_of_wallet": 70, "customer_tenure": 30})
+    # volume 0, 5, 10 (not (0*60 + 5*40)/100 = 2, 5, 8 with strategic value at the mid-point)
+    assert out["attractiveness"].tolist() == approx([0.0, 5.0, 10.0])
+    # tenure 10, 0, 5 (not 6.5, 3.5, 5 with share of wallet at the mid-point)
+    assert out["strength"].tolist() == approx([10.0, 0.0, 5.0])
+    assert out["quadrant"].tolist() == ["Status", "Star", "Strategic"]
+    gaps = matrix_factor_gaps(matrix_factors(s, NO_STAKEHOLDERS), {"revenue_volume": 60, "strategic_value": 40},
+                              {"share_of_wallet": 70, "customer_tenure": 30}).set_index("factor")
+    assert gaps["status"].to_dict() == {"revenue_volume": "scored", "strategic_value": "left out",
+                                        "share_of_wallet": "left out", "customer_tenure": "scored"}
+    assert gaps["weight_used"].to_dict() == approx({"revenue_volume": 100.0, "strategic_value": 0.0,
+                                                    "share_of_wallet": 0.0, "customer_tenure": 100.0})
+    # no factor with data at all on an axis: no position, not assessed
+    none = kam_matrix(s, NO_STAKEHOLDERS, {"strategic_value": 100}, {"customer_tenure": 100})
+    assert none["attractiveness"].isna().all() and set(none["quadrant"]) == {"Not assessed"}
 
 
 STAKE = pd.DataFrame({
@@ -445,19 +482,23 @@ def test_stakeholder_factors_by_hand():
     # S1 influence-weighted sentiment: (5*2 + 3*-2 + 2*1 + 1*0) / (5+3+2+1) = 6/11;
     #    mapped (6/11 + 2) / 4 * 10 = 70/11; key roles {economic_buyer, champion} = 2 -> 2/5*10 = 4
     # S2: -2 -> 0; one key role (technical) -> 2
-    # S3: nobody mapped -> 0 and 0
-    # S4: only an influencer (not a key role): sentiment 1 -> (1+2)/4*10 = 7.5, coverage 0
-    assert out["stakeholder_sentiment"].tolist() == approx([70 / 11, 0.0, 0.0, 7.5])
-    assert out["stakeholder_coverage"].tolist() == approx([4.0, 2.0, 0.0, 0.0])
+    # S3: nobody mapped -> no data (NaN), not 0
+    # S4: only an influencer (not a key role): sentiment 1 -> (1+2)/4*10 = 7.5, coverage 0 (mapped: a real 0)
+    assert out["stakeholder_sentiment"].tolist() == approx([70 / 11, 0.0, np.nan, 7.5])
+    assert out["stakeholder_coverage"].tolist() == approx([4.0, 2.0, np.nan, 0.0])
 
 
 def test_kam_matrix_uses_stakeholder_factors():
     s = matrix_summary(["S1", "S2", "S3"], strategic_value=[6, 6, 6])
     out = kam_matrix(s, STAKE, {"strategic_value": 100},
                      {"stakeholder_sentiment": 50, "stakeholder_coverage": 50})
-    # S1 (70/11 + 4)/2 = 57/11 = 5.18 -> high; S2 (0 + 2)/2 = 1; S3 0 (unmapped = weak, not mid-point)
-    assert out["strength"].tolist() == approx([57 / 11, 1.0, 0.0])
-    assert out["quadrant"].tolist() == ["Strategic", "Star", "Star"]
+    # S1 (70/11 + 4)/2 = 57/11 = 5.18 -> high; S2 (0 + 2)/2 = 1; S3 nobody mapped: not assessed, not 0
+    assert out["strength"].tolist() == approx([57 / 11, 1.0, np.nan])
+    assert out["strength_basis"].tolist() == ["derived", "derived", "not assessed"]
+    assert out["quadrant"].tolist() == ["Strategic", "Star", "Not assessed"]
+    assert out.loc["S3", "strategy"].startswith("Relationship not assessed — no stakeholders mapped")
+    # no other strength factor to place S3 on: no derived figure (the chart puts it on the middle line)
+    assert math.isnan(out.loc["S3", "strength_derived"])
 
 
 # --- portfolio.key_vs_rest ---------------------------------------------------------------------
@@ -607,7 +648,8 @@ def test_stakeholder_risks_single_threaded_contact():
 def test_stakeholder_risks_empty_map():
     empty = acct.stakeholder_map(TEAM, "NOBODY", Q)
     assert empty.empty
-    assert acct.stakeholder_risks(empty) == ["No stakeholders are mapped for this account."]
+    # nobody mapped: no risk raised from the absence of data; the pages say the risks are not assessed
+    assert acct.stakeholder_risks(empty) == []
 
 
 def test_stakeholder_risks_from_the_loaded_dataset(dataset):
@@ -636,7 +678,10 @@ def test_build_portfolio_scores_and_flags(dataset):
     assert s["abc_class"].tolist() == ["A", "A", "B"]
     assert p.top20_share == approx(450 / 850)                      # ceil(0.2*3) = 1 account
     assert list(p.key_accounts.index) == ["A1"]
-    assert set(s["quadrant"]) <= {"Strategic", "Star", "Status", "Streamline"}
+    # an account with no stakeholder mapped is in no quadrant
+    mapped = s.index.isin(dataset.stakeholders["account_id"])
+    assert set(s.loc[mapped, "quadrant"]) <= {"Strategic", "Star", "Status", "Streamline"}
+    assert set(s.loc[~mapped, "quadrant"]) <= {"Not assessed"}
 
 
 def test_build_portfolio_key_count_respects_the_cap(dataset):

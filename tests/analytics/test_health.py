@@ -61,10 +61,11 @@ def test_stakeholder_stats_by_hand():
     assert stats.loc["H1", "days_since_contact"] == 18              # the most recent of 18, 60, 180
     assert stats.loc["H4", "days_since_contact"] == 0
     assert math.isnan(stats.loc["H3", "days_since_contact"])
-    assert stats["roles_covered"].tolist() == [3, 1, 0, 3, 3]      # H1: buyer, champion, technical
+    # H1: buyer, champion, technical; H3: nobody mapped -> not assessed (NaN), not 0
+    assert stats["roles_covered"].tolist() == approx([3, 1, np.nan, 3, 3])
     # H1: stale only -> 1. H2: single-threaded, no buyer, no executive, no champion -> 4.
-    # H3: no contacts -> the same four. H4: two deciding-role detractors + stale -> 3.
-    assert stats["risk_flags"].tolist() == [1, 4, 4, 3, 1]
+    # H3: no contacts -> not assessed (NaN), not four flags. H4: two deciding-role detractors + stale -> 3.
+    assert stats["risk_flags"].tolist() == approx([1, 4, np.nan, 3, 1])
 
 
 def test_risk_flags_count_what_stakeholder_risks_lists():
@@ -85,8 +86,8 @@ def test_components_by_hand(components):
     h3 = components.loc["H3"]
     assert h3["health_growth"] == 0.0                   # 50 - 75, clipped at 0
     assert h3["health_attainment"] == 100.0             # 140, clipped at 100
-    # no mapped stakeholders while others have some: a weak relationship, not a missing one
-    assert (h3["health_engagement"], h3["health_coverage"], h3["health_risks"]) == (0.0, 0.0, 0.0)
+    # no mapped stakeholders while others have some: not assessed (missing), never scored 0 for want of data
+    assert all(math.isnan(h3[c]) for c in ("health_engagement", "health_coverage", "health_risks"))
     h4 = components.loc["H4"]
     assert (h4["health_growth"], h4["health_attainment"], h4["health_nps"]) == approx((50.0, 50.0, 70.0))
     assert h4["health_engagement"] == 100.0 and h4["health_risks"] == approx(25.0)   # 100 - 25 * 3
@@ -96,8 +97,10 @@ def test_scores_and_bands_by_hand(components):
     out = health_scores(components)
     # H1: (75*20 + 80*20 + 85*20 + 90*15 + 60*15 + 75*10) / 100 = 7800 / 100 = 78
     assert out.loc["H1", "health_score"] == approx(78.0) and out.loc["H1", "health_band"] == "green"
-    # H3: (0*20 + 100*20 + 60*20 + 0 + 0 + 0) / 100 = 32
-    assert out.loc["H3", "health_score"] == approx(32.0) and out.loc["H3", "health_band"] == "red"
+    # H3: no stakeholders, so engagement, coverage and risks are left out (40 of 100):
+    # (0*20 + 100*20 + 60*20) / 60 = 3200 / 60 = 53.3 (it was 32, red, when they counted as 0)
+    assert out.loc["H3", "health_score"] == approx(3200 / 60) and out.loc["H3", "health_band"] == "amber"
+    assert out.loc["H3", "missing"] == "engagement, coverage, risks" and out.loc["H3", "health_weight"] == 60.0
     # H4: (50*20 + 50*20 + 70*20 + 100*15 + 60*15 + 25*10) / 100 = 6050 / 100 = 60.5
     assert out.loc["H4", "health_score"] == approx(60.5) and out.loc["H4", "health_band"] == "amber"
     assert out.loc["H1", "missing"] == "" and out.loc["H1", "health_weight"] == 100.0

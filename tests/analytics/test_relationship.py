@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamreports.analytics.relationship import GUIDANCE, STAGES, relationship_stages, stage_guidance
+from kamreports.analytics.relationship import (
+    GUIDANCE,
+    NOT_ASSESSED_GUIDANCE,
+    STAGES,
+    by_stage,
+    relationship_stages,
+    stage_counts,
+    stage_guidance,
+)
 from kamreports.config import Stages
 
 
@@ -58,7 +66,9 @@ def test_points_and_stages_by_hand():
     assert out["points_tenure"].tolist() == [3, 1, 0, 1, 2]
     # totals       R1 3+3+3+3 = 12; R2 2+2+1+1 = 6; R3 0+1+0+0 = 1; R4 0+0+1+1 = 2; R5 1+2+2+2 = 7
     assert out["points"].tolist() == [12, 6, 1, 2, 7]
-    assert out["stage"].tolist() == ["Strategic", "Cooperative", "Tactical", "Tactical", "Interdependent"]
+    # R4 has nobody mapped: its 2 points are wallet and tenure alone, so it is not staged (never "Tactical"
+    # for want of contacts)
+    assert out["stage"].tolist() == ["Strategic", "Cooperative", "Tactical", "Not assessed", "Interdependent"]
     assert out["unknown"].tolist() == ["", "", "share of wallet, tenure", "", ""]
     assert list(out.index) == list(SUMMARY.index)
 
@@ -79,11 +89,12 @@ def test_thresholds_come_from_settings():
     # wallet now 0.60 -> 3; 0.39 -> 0; 0.20 -> 0; 0.45 -> 0
     # totals R1 12; R2 2+2+0+1 = 5; R3 1; R4 0+0+0+1 = 1; R5 1+2+0+2 = 5
     assert out["points"].tolist() == [12, 5, 1, 1, 5]
-    assert out["stage"].tolist() == ["Strategic", "Cooperative", "Tactical", "Tactical", "Cooperative"]
+    assert out["stage"].tolist() == ["Strategic", "Cooperative", "Tactical", "Not assessed", "Cooperative"]
     # a stricter potential line: only attractiveness >= 8.5 is high
     out = relationship_stages(SUMMARY, STAKEHOLDERS, Stages(high_potential=8.5))
     assert out["potential_high"].tolist() == [False, False, False, True, False]
     assert out.loc["R1", "guidance"].startswith("Rethink the investment")   # strategic, low potential
+    assert out.loc["R4", "guidance"] == NOT_ASSESSED_GUIDANCE               # high potential, but nobody mapped
 
 
 def test_potential_can_be_given_and_is_required():
@@ -98,9 +109,11 @@ def test_no_stakeholders_single_account_and_all_equal():
     empty = people([])
     out = relationship_stages(SUMMARY, empty)
     assert (out["contacts"] == 0).all() and (out["points_levels"] == 0).all()
-    # only wallet and tenure count: R1 3+3 = 6 Cooperative; R2 1+1 = 2; R3 0; R4 1+1 = 2; R5 2+2 = 4 Cooperative
+    # the points still add up wallet and tenure: R1 3+3 = 6; R2 1+1 = 2; R3 0; R4 1+1 = 2; R5 2+2 = 4, but with
+    # nobody mapped no account is staged: "Not assessed", with guidance to map the stakeholders
     assert out["points"].tolist() == [6, 2, 0, 2, 4]
-    assert out["stage"].tolist() == ["Cooperative", "Tactical", "Tactical", "Tactical", "Cooperative"]
+    assert out["stage"].tolist() == ["Not assessed"] * 5
+    assert set(out["guidance"]) == {NOT_ASSESSED_GUIDANCE}
     # a stakeholders table without the optional level column: no level points
     no_level = relationship_stages(SUMMARY, STAKEHOLDERS.drop(columns="level"))
     assert (no_level["points_levels"] == 0).all() and no_level.loc["R1", "points"] == 9   # 3 + 0 + 3 + 3
@@ -108,10 +121,14 @@ def test_no_stakeholders_single_account_and_all_equal():
     assert one["points"].tolist() == [7] and one["stage"].tolist() == ["Interdependent"]
     same = pd.DataFrame({"share_of_wallet": 0.3, "tenure_years": 2.0, "attractiveness": 6.0},
                         index=["E1", "E2", "E3"])
-    # 0 contacts, 0 levels, wallet 0.3 -> 1, tenure 2 -> 1: 2 points, Tactical, high potential
+    # 0 contacts, 0 levels, wallet 0.3 -> 1, tenure 2 -> 1: 2 points, but nobody mapped: not assessed
     out = relationship_stages(same, empty)
     assert out["points"].tolist() == [2, 2, 2]
-    assert set(out["guidance"]) == {GUIDANCE[("Tactical", True)]}
+    assert set(out["stage"]) == {"Not assessed"} and set(out["guidance"]) == {NOT_ASSESSED_GUIDANCE}
+    # one contact each: 0 + 1 + 1 + 1 = 3 points (one contact earns none; one level, wallet, tenure): Tactical
+    one_each = people([(a, "x", "champion", "management") for a in ("E1", "E2", "E3")])
+    staged = relationship_stages(same, one_each)
+    assert staged["points"].tolist() == [3, 3, 3] and set(staged["guidance"]) == {GUIDANCE[("Tactical", True)]}
 
 
 def test_stage_guidance_for_all_eight_pairings():
@@ -124,3 +141,17 @@ def test_stage_guidance_for_all_eight_pairings():
     assert stage_guidance("Cooperative", np.True_) == texts[("Cooperative", True)]
     with pytest.raises(ValueError, match="Partner"):
         stage_guidance("Partner", True)
+
+
+def test_not_assessed_is_counted_apart_and_leads_the_stage_list():
+    accounts = pd.DataFrame({"name": ["a", "b", "c", "d"],
+                             "relationship_stage": ["Cooperative", "Not assessed", "Tactical", "Not assessed"],
+                             "quadrant": ["Star", "Not assessed", "Status", "Not assessed"],
+                             "stage_guidance": ["g1", "g2", "g3", "g4"]}, index=["A", "B", "C", "D"])
+    counts = stage_counts(accounts)
+    assert counts.to_dict() == {"Tactical": 1, "Cooperative": 1, "Interdependent": 0, "Strategic": 0,
+                                "Not assessed": 2}
+    # without any account not assessed, the four stages only (as before)
+    assert list(stage_counts(accounts.loc[["A", "C"]]).index) == list(STAGES)
+    assert list(by_stage(accounts).index) == ["B", "D", "C", "A"]
+    assert stage_guidance("Not assessed", True) == stage_guidance("Not assessed", False) == NOT_ASSESSED_GUIDANCE

@@ -388,8 +388,12 @@ def test_matrix_for_a_quarter_before_any_revenue_is_empty():
 
 def test_build_portfolio_reports_the_strength_basis():
     s = build_portfolio(make_dataset(MATRIX_DATA), Settings(), Q).summary
-    assert s["strength_basis"].tolist() == ["derived", "derived", "analyst"]
-    assert s.loc["Z", "strength"] == 9.5
+    # no stakeholders table and the default strength weights use sentiment and coverage: X and Y are not
+    # assessed (no strength, no quadrant); Z has the analyst's strength, so it is placed
+    assert s["strength_basis"].tolist() == ["not assessed", "not assessed", "analyst"]
+    assert s.loc["Z", "strength"] == 9.5 and s.loc[["X", "Y"], "strength"].isna().all()
+    assert s.loc[["X", "Y"], "quadrant"].tolist() == ["Not assessed", "Not assessed"]
+    assert s.loc["Z", "quadrant"] != "Not assessed"
 
 
 # --- settings ------------------------------------------------------------------------------------

@@ -87,13 +87,21 @@ def expected_portfolio_sentences(portfolio: Portfolio) -> list[str]:
     subject = "The key account" if len(keys) == 1 else f"The {len(keys)} key accounts"
     out = [first, f"The top 20% of them ({who}) brought {active.head(k).sum() / total:.0%} of it.",
            f"{subject} brought {key_share:.0%} of it."]
-    quad = portfolio.summary.loc[keys, "quadrant"].value_counts()
-    if len(keys) == 1:
+    # a key account with no stakeholder mapped is in no quadrant: counted apart, never as a quadrant
+    mapped = pd.Index(keys).isin(portfolio.dataset.stakeholders["account_id"])
+    quad = portfolio.summary.loc[pd.Index(keys)[mapped], "quadrant"].value_counts()
+    unplaced = int((~mapped).sum())
+    if len(keys) == 1 and len(quad):
         out.append(f"On the KAM matrix the key account sits in the {quad.index[0]} quadrant.")
-    else:
+    elif len(quad):
         parts = [f"{c} {q}" for q, c in quad.items()]
         out.append("On the KAM matrix the key accounts sit as: "
                    + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]) + ".")
+    if unplaced:
+        subject = ("The key account has" if len(keys) == 1 else f"All {len(keys)} key accounts have"
+                   if unplaced == len(keys) else f"{unplaced} of the {len(keys)} key accounts "
+                                                 f"{'has' if unplaced == 1 else 'have'}")
+        out.append(f"{subject} no stakeholders mapped: relationship not assessed, in no quadrant of the KAM matrix.")
     return out
 
 

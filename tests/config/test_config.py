@@ -52,7 +52,7 @@ def test_defaults_load_and_validate():
     assert sum(settings.matrix.strength.values()) == 100
     assert settings.report == Report(page_size="A4", stale_contact_days=90)
     assert settings.abc == Abc(a=0.8, b=0.95)
-    assert settings.accounts_path == PROJECT_ROOT / "params" / "accounts"
+    assert settings.accounts_path == Path.cwd() / "plans"   # never the tool's own files (config.plans_folder)
     assert settings.data_path is None
 
 

@@ -231,3 +231,106 @@ def test_kamreports_build_makes_packs_from_the_order_lines(tmp_path, ds):
     revenue = ds.revenue[ds.revenue["account_id"] == "AH-10030"]
     assert revenue["date"].dt.year.min() == 2021
     assert (quarter / "qbr_pack_2024Q4.pdf").is_file()
+
+
+# --- nothing invented from absence (issue 16, items 3 and 4) ------------------------------------------------
+
+def default_settings(tmp_path: Path) -> Path:
+    """The export with the default selection and matrix settings: revenue potential, product fit and strategic
+    value, share of wallet and every stakeholder factor have no data in an order-line export."""
+    path = tmp_path / "defaults.yaml"
+    path.write_text(f"company:\n  name: Example Retail\ndata: {ORDERS.parent}\n"
+                    f"profile: {FIXTURES / 'order_lines_profile.yaml'}\n", encoding="utf-8")
+    return path
+
+
+def t4q_revenue(customer_lines: pd.DataFrame, ds: Dataset) -> pd.Series:
+    """Each account's revenue in 2024 (the four quarters to 2024Q4), 0 for an account without any."""
+    in_window = customer_lines[customer_lines["day"].dt.year == 2024]
+    return in_window.groupby("Customer ID")["sales_n"].sum().reindex(ds.accounts["account_id"]).fillna(0.0)
+
+
+def test_key_accounts_follow_revenue_where_no_other_criterion_has_data(ds, customer_lines):
+    import dataclasses
+
+    from kamreports.config import Selection, Settings
+
+    criteria = {"revenue_volume": 40, "revenue_potential": 20, "product_fit": 20, "strategic_value": 20}
+    settings = dataclasses.replace(Settings(), selection=Selection(criteria=criteria))
+    portfolio = build_portfolio(ds, settings, "2024Q4")
+    revenue = t4q_revenue(customer_lines, ds)
+    # revenue volume alone, spread 1-10 by rank over the 19 accounts (ties at their average rank)
+    expected = 1 + 9 * (revenue.rank(method="average") - 1) / (len(revenue) - 1)
+    assert portfolio.summary["score"].to_dict() == pytest.approx(expected.to_dict())
+    chosen = expected[expected >= 6 - 1e-9]
+    assert set(portfolio.key_accounts.index) == set(chosen.index)
+    assert list(portfolio.key_accounts.index) == list(revenue[chosen.index].sort_values(ascending=False).index)
+    coverage, _ = portfolio.selection_gaps
+    assert coverage["status"].to_dict() == {"revenue_volume": "scored", "revenue_potential": "left out",
+                                            "product_fit": "left out", "strategic_value": "left out"}
+
+
+def test_the_default_settings_invent_nothing(tmp_path, ds, customer_lines):
+    from kamreports.inputs import check_inputs
+
+    settings = load_settings(default_settings(tmp_path))
+    portfolio = build_portfolio(ds, settings, "2024Q4")
+    s = portfolio.summary
+    # 40 revenue volume + 10 tenure kept of 100: scaled up to 80 / 20
+    coverage, effects = portfolio.selection_gaps
+    assert coverage["weight_used"].to_dict() == pytest.approx({"revenue_volume": 80.0, "revenue_potential": 0.0,
+                                                               "customer_tenure": 20.0, "product_fit": 0.0,
+                                                               "strategic_value": 0.0})
+    revenue = t4q_revenue(customer_lines, ds)
+    since = customer_lines.groupby("Customer ID")["day"].min().reindex(revenue.index)
+    def spread(values: pd.Series) -> pd.Series:
+        return 1 + 9 * (values.rank(method="average") - 1) / (len(values) - 1)
+    tenure = spread(-since.astype("int64"))                     # earlier first order = longer tenure
+    assert s["score"].to_dict() == pytest.approx((0.8 * spread(revenue) + 0.2 * tenure).to_dict())
+    # no stakeholders anywhere: no strength, no quadrant, no stage, no contact-based health component
+    assert s["strength"].isna().all() and set(s["strength_basis"]) == {"not assessed"}
+    assert set(s["quadrant"]) == {"Not assessed"} and set(s["relationship_stage"]) == {"Not assessed"}
+    assert s[["health_engagement", "health_coverage", "health_risks"]].isna().all().all()
+    assert s["health_missing"].str.contains("engagement, coverage, risks").all()
+    # attainment on a target derived from sporadic buying: flagged, kept as a number for accounts.csv
+    q4 = customer_lines[customer_lines["day"].dt.to_period("Q") == pd.Period("2024Q4")]
+    target = ds.targets.set_index(["account_id", "quarter"])["target"][("AH-10030", "2024Q4")]
+    attainment = q4.loc[q4["Customer ID"] == "AH-10030", "sales_n"].sum() / target
+    assert attainment > 10 and s.at["AH-10030", "attainment_q"] == pytest.approx(attainment)
+    assert "attainment_q" in s.at["AH-10030", "out_of_range"].split(", ")
+    assert (s["out_of_range"] != "").sum() == (s[["attainment_q", "qoq_growth", "yoy_growth", "t4q_growth"]]
+                                              .abs() > 10).any(axis=1).sum()
+    # validate says what is left out and what is not assessed
+    warnings = check_inputs(default_settings(tmp_path)).warnings
+    assert ("selection.criteria: revenue_potential, product_fit, strategic_value have no data for any account: "
+            "left out of the selection score, the other weights scaled up to 100 (revenue_volume 80, "
+            "customer_tenure 20)") in warnings
+    assert any(w.startswith("stakeholders: 19 of 19 accounts have none mapped") for w in warnings)
+    assert effects["partly"] == 0
+
+
+@pytest.mark.slow
+def test_the_pack_from_the_defaults_says_what_it_does_not_know(tmp_path):
+    out = tmp_path / "out"
+    assert cli_main(["build", "--config", str(default_settings(tmp_path)), "--accounts", "AH-10030", "--output",
+                     str(out), "--workers", "2", "--quiet", "--no-book"]) == 0
+    quarter = out / "2024Q4"
+    account = " ".join(pdf_pages(next((quarter / "accounts").glob("ah-10030*/account_plan.pdf"))))
+    portfolio = " ".join(pdf_pages(quarter / "portfolio" / "portfolio_review.pdf"))
+    # the account: no figure beyond the sane range, no stage or quadrant without saying why
+    assert "TARGET ATTAINMENT target too small to compare" in account
+    assert "Tier 1, relationship not assessed" in account
+    assert "Relationship not assessed — no stakeholders mapped." in account
+    assert "stakeholder risks not assessed — no stakeholders mapped" in account
+    assert ("Not scored for lack of data: customer score, engagement recency, stakeholder coverage, open risks."
+            in account)
+    assert "left out no data" in account and "nan" not in account.lower().split()
+    # the portfolio: the criteria left out, the line in the summary, the matrix note and the counts
+    assert ("Left out for lack of data (no account has any): revenue potential (20%), product fit (15%) and "
+            "strategic value (15%); the other weights are scaled up to 100: revenue volume 80%, customer tenure "
+            "20%.") in portfolio
+    assert "Selection: revenue potential, product fit and strategic value have no data for any account" in portfolio
+    assert "no stakeholders mapped: relationship not assessed, in no quadrant of the KAM matrix." in portfolio
+    assert "relationship strength not assessed, in no quadrant; drawn hollow, placed on tenure only." in portfolio
+    for stage in ("Tactical", "Cooperative", "Interdependent"):
+        assert f"0 {stage}" in portfolio                         # the key accounts' stage tally

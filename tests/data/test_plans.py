@@ -16,7 +16,7 @@ D = dt.date
 
 
 def test_the_format_1_worked_example_still_loads_unchanged():
-    text = (FIXTURES / "plans" / "format1_ACC-0002.yaml").read_text(encoding="utf-8")
+    text = (FIXTURES / "plan_files" / "format1_ACC-0002.yaml").read_text(encoding="utf-8")
     plan = parse_plan(yaml.safe_load(text), "format1_ACC-0002.yaml", "ACC-0002")
     assert plan.format == 1 and len(plan.goals) == 3 and len(plan.actions) == 3
     assert plan.goals[0].due == D(2026, 12, 15) and plan.actions[0].status == "done"

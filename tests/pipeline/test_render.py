@@ -218,3 +218,24 @@ def test_letter_page_size(renderer: Renderer, tmp_path: Path) -> None:
     assert renderer.write_pdf(renderer.page_html(nb, frame), pdf) == 1
     box = pypdf.PdfReader(str(pdf)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_a_section_with_nothing_for_the_reader_is_left_out_with_its_heading():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+    from kamreports.pipeline.render import without_omitted_sections
+    from kamreports.present.html import omitted_section
+
+    def shown(html: str):
+        return new_code_cell("x", outputs=[new_output("display_data", data={"text/html": html})])
+
+    omitted = omitted_section("no account plan agreed for 2026Q3").data
+    cells = [new_markdown_cell("## Growth"), shown("<p>chart</p>"),
+             new_markdown_cell("## Value and goals"), shown(omitted),            # heading and cell go
+             new_markdown_cell("### Our team"), shown(omitted), shown(omitted),   # a cell without its own heading
+             new_markdown_cell("## Whitespace\n\nSome prose."), shown(omitted),   # not only a heading: kept
+             new_markdown_cell("## Health"), shown("<p>table</p>")]
+    kept = without_omitted_sections(cells)
+    assert [c.source if c.cell_type == "markdown" else c.outputs[0]["data"]["text/html"] for c in kept] == [
+        "## Growth", "<p>chart</p>", "## Whitespace\n\nSome prose.", "## Health", "<p>table</p>"]
+    assert "Left out of the pack: no account plan agreed for 2026Q3." in omitted

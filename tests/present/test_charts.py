@@ -201,7 +201,11 @@ def arrows(fig) -> list[Annotation]:
 
 def matrix_labels(fig, points: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     """The bubbles named directly (account -> name as drawn) and those numbered (account -> number)."""
-    where = {(row["strength"], row["attractiveness"]): account for account, row in points.iterrows()}
+    # where the chart draws each bubble: an account not assessed on strength sits on strength_derived, else on
+    # the split line (5)
+    fallback = points["strength_derived"] if "strength_derived" in points else pd.Series(np.nan, index=points.index)
+    x = points["strength"].astype("float64").fillna(fallback.astype("float64")).fillna(5.0)
+    where = {(x[account], row["attractiveness"]): account for account, row in points.iterrows()}
     named, numbered = {}, {}
     for t in fig.axes[0].texts:
         if isinstance(t, Annotation) and t.get_text():

@@ -274,11 +274,25 @@ def test_stakeholder_table_picks_names_and_formats_columns():
 
 
 def test_relationship_notes_stage_and_risks():
-    parts = kp.relationship_notes(view(FIGURES, risks=["Single-threaded: one contact."]))
+    mapped = pd.DataFrame({"name": ["Ann"]})
+    parts = kp.relationship_notes(view(FIGURES, risks=["Single-threaded: one contact."], stakeholders=mapped))
     assert [html_of(p) for p in parts] == [
         "<h3>Relationship stage</h3>", '<p class="">Cooperative: Deepen the relationship.</p>',
         "<h3>Relationship risks</h3>", '<ul class="risks"><li>Single-threaded: one contact.</li></ul>']
-    assert texts(kp.relationship_notes(view(FIGURES))[3], "li") == ["None flagged."]
+    assert texts(kp.relationship_notes(view(FIGURES, stakeholders=mapped))[3], "li") == ["None flagged."]
+
+
+def test_relationship_notes_without_stakeholders_say_not_assessed():
+    figures = {**FIGURES, "relationship_stage": "Not assessed", "strength_basis": "not assessed"}
+    (part,) = kp.relationship_notes(view(figures))
+    assert html_of(part) == (
+        '<div class="callout"><strong>No data.</strong> Relationship not assessed — no stakeholders mapped. The '
+        "relationship stage, the relationship strength on the KAM matrix, the stakeholder risks and the health "
+        "components that rest on contacts (engagement recency, stakeholder coverage, open risks) are left out until "
+        "the account&#x27;s stakeholders are mapped.</div>")
+    # an analyst's strength still places the account on the matrix: the strength is not said to be left out
+    (analyst,) = kp.relationship_notes(view({**figures, "strength_basis": "analyst"}))
+    assert "strength" not in html_of(analyst) and "Cooperative" not in html_of(analyst)
 
 
 def test_cross_sell_table_or_a_note_when_there_is_none():
@@ -303,7 +317,7 @@ def test_health_heading_table_and_gaps():
     assert num_columns(shown) == ["Score (0–100)", "Weight"]
     assert kp.health_gaps(view(FIGURES)) is None
     gaps = kp.health_gaps(view({**FIGURES, "health_missing": "nps, attainment"}))
-    assert elements(gaps, "p") == [("muted", "Not scored for lack of data: nps, attainment.")]
+    assert elements(gaps, "p") == [("muted", "Not scored for lack of data: customer score, target attainment.")]
 
 
 # ---------------------------------------------------------------- the portfolio review
@@ -312,9 +326,7 @@ SUMMARY = pd.DataFrame({"name": ["Big", "Mid", "Small", "Tiny"], "revenue_t4q": 
                         "is_key": [True, True, False, False]}, index=pd.Index(["A1", "A2", "A3", "A4"]))
 
 
-def test_portfolio_title_kpis_and_summary():
-    assert html_of(kp.portfolio_title("N & Co", "2026Q2")) == (
-        '<h1>Portfolio review</h1><p class="subtitle">N &amp; Co · 2026Q2 · Internal</p>')
+def test_portfolio_kpis_and_summary():
     keys = SUMMARY[SUMMARY["is_key"]]
     strip = kp.portfolio_kpis(SUMMARY, keys, 0.6, FMT)
     # key accounts: (600 + 250) / 1000 = 85% of revenue; 1000 in all is $1.0K; top 20% of 4: ceil(0.8) = 1

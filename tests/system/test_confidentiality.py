@@ -1,5 +1,5 @@
 """No account's pack names another account outside its own group, or shows a portfolio-wide figure;
-internal packs say so.
+every page carries the one classification label (report.classification).
 
 The one exception is by design: a group member's pack shows its group (parent and subsidiaries: the
 same customer's corporate family) in "The account's group". Any other account's name or id is a leak.
@@ -156,21 +156,52 @@ def test_an_account_pack_names_no_other_account_and_no_portfolio_figure(built, a
 
 
 @pytest.mark.slow
-def test_the_portfolio_pack_is_marked_internal_on_every_page(built):
+def test_the_portfolio_pack_carries_the_one_classification_on_every_page(built):
     folder, packs = built
     pages = pdf_pages(folder / packs["portfolio"]["folder"] / "portfolio_review.pdf")
     quarter = folder.name
     assert pages
     for number, page in enumerate(pages, start=1):
-        assert f"Portfolio review · {quarter} · Internal" in page, number
+        assert f"Portfolio review · {quarter} · Confidential" in page, number
     html_text = (folder / packs["portfolio"]["folder"] / "portfolio_review.html").read_text(encoding="utf-8")
-    assert f"Portfolio review · {quarter} · Internal" in html_text
+    assert f"Portfolio review · {quarter} · Confidential" in html_text
 
 
 @pytest.mark.slow
-def test_the_book_is_marked_internal_on_every_page(book):
+def test_the_book_carries_the_same_classification_on_every_page(book):
     pages = pdf_pages(book)
     quarter = book.parent.name
     assert len(pages) > 5
     for number, page in enumerate(pages, start=1):
-        assert f"· {quarter} · Internal" in page, number
+        assert f"· {quarter} · Confidential" in page, number
+        assert "Internal" not in page, number   # one label per page, the same as in each pack
+
+
+# --- page one: the one-pager stays on one page for every account built above (issue 15) -------------
+
+ONEPAGER = re.compile(r"<!--kamreports:onepager-->(.*?)<!--/kamreports:onepager-->", re.DOTALL)
+WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in WORD.findall(html.unescape(text))]   # CSS upper-cases some labels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("account", BUILT)
+def test_the_one_pager_fits_on_page_one(built, account):
+    """Every word of page one's HTML (between its markers) is on the PDF's first page, none of its
+    last words only on the second: counted as a multiset, since the two columns interleave in the
+    extracted text."""
+    from collections import Counter
+
+    folder, packs = built
+    base = folder / packs[account]["folder"]
+    match = ONEPAGER.search((base / "account_plan.html").read_text(encoding="utf-8"))
+    assert match, f"{account}: no one-pager in the HTML"
+    expected = Counter(words(re.sub(r"<[^>]+>", " ", re.sub(r"<img[^>]*>", " ", match.group(1)))))
+    assert sum(expected.values()) > 60, account   # a real page, or the check would prove little
+    pages = pdf_pages(base / "account_plan.pdf")
+    first = Counter(words(pages[0]))
+    missing = expected - first
+    assert not missing, f"{account}: page one lacks {sorted(missing.elements())[:20]}"

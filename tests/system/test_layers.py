@@ -1,7 +1,7 @@
 """The package's layers import one way only, function-local imports included.
 
 errors, periods, formatting (and the other foundation modules) -> config -> data -> analytics ->
-model -> inputs -> charts, present -> pipeline -> cli. A module may import its own layer or a
+model -> inputs -> charts, present -> pipeline -> preview -> cli. A module may import its own layer or a
 lower one, never a higher one, and no set of modules may import each other in a circle.
 """
 from __future__ import annotations
@@ -20,9 +20,10 @@ LAYERS = [
     ("data", ["kamreports.data"]),
     ("analytics", ["kamreports.analytics"]),
     ("model", ["kamreports.model"]),
-    ("inputs", ["kamreports.inputs", "kamreports.plan_drafts", "kamreports.records"]),
+    ("inputs", ["kamreports.inputs", "kamreports.plan_drafts", "kamreports.project", "kamreports.records"]),
     ("charts and present", ["kamreports.charts", "kamreports.present"]),
     ("pipeline", ["kamreports.pipeline"]),
+    ("preview", ["kamreports.preview"]),
     ("cli and the package's public names", ["kamreports.cli", "kamreports.__main__", "kamreports"]),
 ]
 

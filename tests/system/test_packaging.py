@@ -54,3 +54,13 @@ def test_jupyterlab_stays_out_of_the_dev_environment_too():
     assert not dev & {"jupyter", "jupyterlab", "notebook", "jupyter-server"}
     quickstart = (ROOT / "quickstart").read_text()
     assert '.venv-lab/bin/python -m pip' in quickstart and 'install -e ".[lab]"' in quickstart
+
+
+def test_the_wheel_carries_the_notebooks_and_default_settings_from_where_they_live():
+    """notebooks/ and params/default.yaml stay at the top of the repository; kamreports/resources/ links
+    to them, and package-data takes them into the wheel (tests/system/test_install.py builds one)."""
+    resources = ROOT / "kamreports" / "resources"
+    assert (resources / "notebooks").resolve() == (ROOT / "notebooks").resolve()
+    assert (resources / "default.yaml").resolve() == (ROOT / "params" / "default.yaml").resolve()
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert {"templates/**/*", "resources/**/*"} <= set(package_data["kamreports"])

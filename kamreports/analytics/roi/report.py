@@ -134,7 +134,7 @@ def roi_report(dataset: Dataset, summary: pd.DataFrame, quarter: str, settings_r
     table = roi_table(quarter, w, groups, retained, programme, history, whale, managers, periods,
                       {"region": regions, "industry": industries})
     sentences = roi_sentences(programme, groups, whale, managers, periods, s.min_key_accounts,
-                              s.max_key_accounts, fmt.money)
+                              s.max_key_accounts, fmt.money, fmt.sane_change)
     return RoiReport(quarter=quarter, window=window_label(quarter, w, compare=True), settings=s, accounts=frame,
                      groups=groups, retention=retained, programme=programme, history=history, whale=curve,
                      whale_summary=whale, managers=managers, periods=periods, regions=regions,

@@ -195,31 +195,38 @@ def manager_finding(managers: pd.DataFrame, min_accounts: int, max_accounts: int
     return Finding(text, refs)
 
 
-def period_finding(periods: pd.DataFrame, quarter: str) -> Finding | None:
+def period_finding(periods: pd.DataFrame, quarter: str, limit: float = formatting.SANE_CHANGE) -> Finding | None:
     """Key accounts' revenue this quarter against the previous quarter and a year earlier, as the
-    periods table prints them."""
+    periods table prints them; a growth beyond ±``limit`` (``report.sane_change``) is not quoted."""
     if periods is None or "key" not in periods.index:
         return None
     k = periods.loc["key"]
     if pd.isna(k["qoq_growth"]) or pd.isna(k["yoy_growth"]):
         return None
+
+    def against(column: str, base: str) -> str:
+        if formatting.beyond(k[column], limit):
+            return f"up on {base}, too small a base to compare"
+        return f"{_pct(k[column], True, 1)} on {base}"
     return Finding(
-        f"This quarter ({quarter}) key accounts' revenue was {_pct(k['qoq_growth'], True, 1)} on the previous "
-        f"quarter and {_pct(k['yoy_growth'], True, 1)} on the same quarter last year.",
+        f"This quarter ({quarter}) key accounts' revenue was {against('qoq_growth', 'the previous quarter')} and "
+        f"{against('yoy_growth', 'the same quarter last year')}.",
         (("key", "qoq_growth"), ("key", "yoy_growth")))
 
 
 def roi_sentences(programme: ProgrammeRoi, groups: pd.DataFrame, whale: WhaleSummary | None = None,
                   managers: pd.DataFrame | None = None, periods: pd.DataFrame | None = None,
                   min_accounts: int = 5, max_accounts: int = 15,
-                  money: Callable[[object], str] = formatting.money) -> list[Finding]:
-    """Rules-based sentences for the ROI page, each quoting figures of :func:`roi_table`."""
+                  money: Callable[[object], str] = formatting.money,
+                  limit: float = formatting.SANE_CHANGE) -> list[Finding]:
+    """Rules-based sentences for the ROI page, each quoting figures of :func:`roi_table` (a growth beyond
+    ±``limit``, ``report.sane_change``, is not quoted)."""
     p = programme
     current, _, prior = p.window.partition(" vs ")
     found = [growth_finding(p), *return_findings(p, money), retention_finding(groups, prior or current),
              cost_finding(groups, current),
              whale_finding(whale, current, money) if whale is not None else None,
              manager_finding(managers, min_accounts, max_accounts) if managers is not None else None,
-             period_finding(periods, p.quarter) if periods is not None else None]
+             period_finding(periods, p.quarter, limit) if periods is not None else None]
     return [f for f in found if f is not None]
 
