@@ -343,8 +343,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             yaml.safe_dump(plan, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
     print(f"sample company written to {folder}, with the plans of its {len(plans)} key accounts in "
           f"{folder / 'plans'}")
-    print(f"  a build reads plans beside its settings file, or with --data alone beside the data folder "
-          f"({folder.resolve().parent / 'plans'}): move them there to see them in the packs")
+    print(f"  `kamreports build --data {folder}` reads them there (unless {folder.resolve().parent / 'plans'} "
+          "exists); with a settings file, plans are read beside it: move them there")
     return 0
 
 

@@ -377,7 +377,9 @@ def plans_folder(settings: Settings, data: str | Path | None = None) -> Path:
 
     1. ``accounts_dir`` in the settings (relative to the settings file);
     2. else ``plans/`` beside the settings file;
-    3. else, with ``data`` (``--data``: a folder or a workbook) and no settings file, ``plans/`` beside it;
+    3. else, with ``data`` (``--data``: a folder or a workbook) and no settings file, ``plans/`` beside it
+       (where plans outlive each quarter's export); when there is none but the data folder holds a
+       ``plans/`` (as ``kamreports sample --out DIR`` writes it), that one;
     4. else ``plans/`` in the current folder (only ``plan new`` on the sample company gets here).
 
     The sample company's packs show its generated plans whenever ``accounts_dir`` is not set
@@ -388,7 +390,9 @@ def plans_folder(settings: Settings, data: str | Path | None = None) -> Path:
     if settings.source != "defaults":
         return Path(settings.source).resolve().parent / "plans"
     if data not in (None, ""):
-        return Path(data).expanduser().resolve().parent / "plans"
+        located = Path(data).expanduser().resolve()
+        beside, inside = located.parent / "plans", located / "plans"
+        return inside if not beside.is_dir() and inside.is_dir() else beside
     return Path.cwd() / "plans"
 
 

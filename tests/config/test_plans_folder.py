@@ -42,3 +42,11 @@ def test_no_setting_or_argument_reaches_params_accounts(tmp_path, monkeypatch):
     cases = [plans_folder(Settings()), plans_folder(Settings(), tmp_path / "d"),
              plans_folder(load_settings(settings_file(tmp_path, "quarter: 2026Q3\n")))]
     assert all(Path(PROJECT_ROOT / "params") not in folder.parents for folder in cases)
+
+
+def test_with_data_alone_a_plans_folder_inside_it_is_read_when_none_is_beside_it(tmp_path):
+    data = tmp_path / "export"
+    (data / "plans").mkdir(parents=True)            # as `kamreports sample --out export` writes it
+    assert plans_folder(Settings(), data) == (data / "plans").resolve()
+    (tmp_path / "plans").mkdir()                    # the project's own folder wins once it exists
+    assert plans_folder(Settings(), data) == (tmp_path / "plans").resolve()
