@@ -1,10 +1,10 @@
 """Tight layout (issue 15): in the sample build, no page of a pack but its last is less than about
 40% filled, and page one of each account plan is a full page.
 
-How full a page is: how far down its text reaches between the running header and footer bands,
-read from the PDF's text positions (pypdf), so no rasteriser is needed. Charts end in a caption or
-an axis label, so text marks the end of a page's content as ink does (checked by hand against
-``../shared/tools/pagefill``, which measures ink: within 2 points on the sample's pages).
+How full a page is: how far down its text and images (charts) reach between the running header
+and footer bands, read from the PDF's drawing positions (pypdf), so no rasteriser is needed
+(checked by hand against ``../shared/tools/pagefill``, which measures ink: within 2 points on the
+sample's pages, a page ending in a chart included).
 """
 from __future__ import annotations
 
@@ -22,11 +22,15 @@ def fills(path) -> list[float]:
         top, bottom = height * (1 - BAND), height * BAND
         ys: list[float] = []
 
-        def visit(text, cm, tm, _font, _size, ys=ys):
-            if text.strip():
+        def text(value, cm, tm, _font, _size, ys=ys):
+            if value.strip():
                 ys.append(tm[5] * cm[3] + cm[5])
 
-        page.extract_text(visitor_text=visit)
+        def drawn(operator, _args, cm, _tm, ys=ys):
+            if operator == b"Do":      # an image (a chart): the unit square under the current matrix
+                ys.append(cm[5] + min(0.0, cm[3]))
+
+        page.extract_text(visitor_text=text, visitor_operand_before=drawn)
         inside = [y for y in ys if bottom < y < top]
         out.append((top - min(inside)) / (top - bottom) if inside else 0.0)
     return out
@@ -36,9 +40,12 @@ def test_the_measure_tells_a_full_page_from_an_empty_one(tmp_path):
     from weasyprint import HTML
 
     pdf = tmp_path / "two.pdf"
-    HTML(string="<p>one line</p><p style='break-before: page; margin-top: 180mm'>low on the page</p>").write_pdf(pdf)
-    first, second = fills(pdf)
-    assert first < 0.1 and second > 0.7
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    HTML(string="<p>one line</p><p style='break-before: page; margin-top: 180mm'>low on the page</p>"
+                f"<p style='break-before: page'>a chart below</p><img src='data:image/png;base64,{png}' "
+                "style='width: 50mm; height: 150mm'>").write_pdf(pdf)
+    first, second, third = fills(pdf)
+    assert first < 0.1 and second > 0.7 and third > 0.6
 
 
 @pytest.mark.slow
