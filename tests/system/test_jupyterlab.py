@@ -427,12 +427,21 @@ def _cmdline(p) -> list[str]:
 
 
 def _saved_notebook(lab: LabServer, deadline: float) -> nbformat.NotebookNode:
-    """The notebook as JupyterLab saved it (Ctrl-S), once its outputs are on disk."""
+    """The notebook as JupyterLab saved it (Ctrl-S), once its outputs are on disk. A read that meets
+    the save half-way gets a 500 from the server (seen once in CI): it is asked again until the
+    deadline, and the last such error is reported if the file never reads whole."""
+    last_error = ""
     while True:
-        model = lab.api(f"/api/contents/{NOTEBOOK}?content=1")
-        nb = nbformat.from_dict(model["content"])
-        if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
-            return nb
+        try:
+            model = lab.api(f"/api/contents/{NOTEBOOK}?content=1")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 500:
+                raise
+            last_error, model = f" (last read: HTTP {exc.code} {exc.reason})", None
+        if model is not None:
+            nb = nbformat.from_dict(model["content"])
+            if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+                return nb
         if time.monotonic() > deadline:
-            pytest.fail(f"JupyterLab did not save {NOTEBOOK} with its outputs", pytrace=False)
+            pytest.fail(f"JupyterLab did not save {NOTEBOOK} with its outputs{last_error}", pytrace=False)
         time.sleep(0.5)
