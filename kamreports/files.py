@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Iterable
@@ -235,3 +236,12 @@ def path_fingerprint(path: str | Path | None) -> tuple | None:
     resolved = Path(path).resolve()
     files = sorted(p for p in resolved.iterdir() if p.is_file()) if resolved.is_dir() else [resolved]
     return (str(resolved),) + file_fingerprint(files)
+
+
+def hash_bytes(*parts: bytes | str) -> str:
+    """A short digest of several parts, each ended by a NUL so ("ab", "c") and ("a", "bc") differ."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]

@@ -92,6 +92,14 @@ def settings_file(folder: Path, text: str, name: str = "settings.yaml") -> Path:
     return path
 
 
+def quality_row(ds: Dataset, step: str, table: str, what: str) -> pd.Series:
+    """The one row of the data-quality report for this step and table whose text holds ``what``."""
+    q = ds.quality
+    rows = q[(q["step"] == step) & (q["table"] == table) & q["what"].str.contains(what, regex=False)]
+    assert len(rows) == 1, (step, table, what, q.to_string())
+    return rows.iloc[0]
+
+
 def pdf_pages(path: Path) -> list[str]:
     """Each page's text, whitespace collapsed."""
     return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]

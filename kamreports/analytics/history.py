@@ -18,7 +18,6 @@ Pure: the views come in (``kamreports.records`` reads and recomputes them), fram
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..files import hash_bytes
 from ..periods import parse_quarter, quarter_label, shift_quarter
 from .movement import account_movement, health_driver, key_list_changes, transitions
 from .plan_progress import PlanProgress, snapshot_progress
@@ -88,14 +88,6 @@ def quarter_runs(quarters: list[str]) -> str:
             runs.append([p])
     return ", ".join(quarter_label(r[0]) if len(r) == 1 else f"{quarter_label(r[0])}-{quarter_label(r[-1])}"
                      for r in runs)
-
-
-def _digest(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()[:16]
 
 
 @dataclass
@@ -290,4 +282,4 @@ class History:
                 parts.append(str(rows.get(account_id, "absent")))
                 parts.append(json.dumps((v.plans or {}).get(account_id), sort_keys=True, default=str))
         parts += self.notes
-        return _digest(*parts)
+        return hash_bytes(*parts)

@@ -27,6 +27,7 @@ import pandas as pd
 from ..config import Settings, settings_dict
 from ..data import Dataset
 from ..errors import BuildError, ConfigError, Problem
+from ..files import hash_bytes
 from ..formatting import display_name
 from ..inputs import SHARED_PORTFOLIO_ENV, load_inputs, share_portfolio
 from ..model import Portfolio, build_portfolio
@@ -37,7 +38,7 @@ from .covers import COVER_CSS
 from .deadline import RenderTimeout, deadline
 from .jobs import NOTEBOOKS_DIR, RENDER_TIMEOUT, Job, JobResult, Worker, _init_worker, _run_in_worker
 from .stale import keep_previous_packs, marked_for_book
-from .state import BuildLock, change_reason, code_hash, hash_bytes, read_manifest, recover_interrupted
+from .state import BuildLock, change_reason, code_hash, read_manifest, recover_interrupted
 
 log = logging.getLogger(__name__)
 #: Kernels load the build's portfolio rather than compute it again (off: each computes its own).

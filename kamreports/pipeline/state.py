@@ -99,14 +99,6 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def hash_bytes(*parts: bytes | str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
-
-
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
         return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

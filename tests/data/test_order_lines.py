@@ -18,17 +18,10 @@ from kamreports.data import load_data
 from kamreports.data.dataset import Dataset
 from kamreports.errors import DataValidationError
 from kamreports.model import build_portfolio
-from tests.conftest import FIXTURES, ROOT, pdf_pages
+from tests.conftest import FIXTURES, ROOT, pdf_pages, quality_row
 
 SETTINGS = FIXTURES / "order_lines.yaml"
 ORDERS = FIXTURES / "order_lines" / "orders.csv"
-
-
-def quality_row(ds: Dataset, step: str, table: str, what: str) -> pd.Series:
-    q = ds.quality
-    rows = q[(q["step"] == step) & (q["table"] == table) & q["what"].str.contains(what, regex=False)]
-    assert len(rows) == 1, (step, table, what, q.to_string())
-    return rows.iloc[0]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from kamreports.data.dataset import QUALITY_COLUMNS, Dataset
 from kamreports.data.profiles import load_profile, slug
 from kamreports.errors import ConfigError, DataValidationError
 from kamreports.model import build_portfolio
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, quality_row
 
 MAVEN = ROOT / "datasets" / "maven_crm"
 MAVEN_SETTINGS = ROOT / "params" / "examples" / "maven_crm.yaml"
@@ -27,13 +27,6 @@ SALESFORCE_EXPORT = FIXTURES / "salesforce_export"
 
 def _need_maven() -> None:
     assert (MAVEN / "sales_pipeline.csv").is_file(), f"the bundled Maven CRM export is missing at {MAVEN}"
-
-
-def quality_row(ds: Dataset, step: str, table: str, what: str) -> pd.Series:
-    q = ds.quality
-    rows = q[(q["step"] == step) & (q["table"] == table) & q["what"].str.contains(what, regex=False)]
-    assert len(rows) == 1, (step, table, what, q.to_string())
-    return rows.iloc[0]
 
 
 @pytest.fixture(scope="module")
