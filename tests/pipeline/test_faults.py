@@ -79,7 +79,7 @@ def test_a_deadline_stops_python_code_in_another_thread_as_on_a_dask_worker():
 SLOW_TABLE = ('if account_id == "ACC-0147":\n'
               '    from IPython.display import HTML, display\n'
               '    display(HTML("<table>" + "".join(f"<tr><td>{i}</td><td>row {i}</td><td>{i * 7}</td></tr>" '
-              'for i in range(6000)) + "</table>"))')
+              'for i in range(20000)) + "</table>"))')
 
 
 @pytest.mark.slow
