@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,17 @@ from ..present.brand import brand_logo
 from ..records import RECORD_DIR, attach_history, history_manifest, load_history, record_dir, records_root, write_record
 from .covers import COVER_CSS
 from .deadline import RenderTimeout, deadline
-from .jobs import NOTEBOOKS_DIR, RENDER_TIMEOUT, Job, JobResult, Worker, _init_worker, _run_in_worker
+from .jobs import (
+    NOTEBOOKS_DIR,
+    RENDER_TIMEOUT,
+    Job,
+    JobResult,
+    Worker,
+    _init_worker,
+    _lay_out_in_worker,
+    _run_in_worker,
+    _started,
+)
 from .stale import keep_previous_packs, marked_for_book
 from .state import BuildLock, change_reason, code_hash, read_manifest, recover_interrupted
 
@@ -217,10 +227,43 @@ def _versions() -> dict[str, str]:
     return out
 
 
+class PackPool:
+    """The build's worker processes: each a warm kernel and a renderer (:class:`~.jobs.Worker`).
+
+    Started as soon as the build knows it will run packs, before it reads the earlier quarters: each
+    worker starts its kernel, loads the notebooks' imports there and warms its renderer
+    (:meth:`~.jobs.Worker.warm_up`) while the build is still busy, so the first packs do not wait
+    for it. The same workers then lay out the book in chunks side by side (:meth:`lay_out`).
+    Leaving the ``with`` block normally waits for the workers; by an exception, stops them
+    (:func:`stop_pool`)."""
+
+    def __init__(self, workers: int, timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT):
+        self.workers = workers
+        context = multiprocessing.get_context("spawn")
+        self.executor = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                               initargs=(timeout, render_timeout, True))
+        for _ in range(workers):   # the executor starts a process per task waiting: all of them, now
+            self.executor.submit(_started)
+
+    def __enter__(self) -> PackPool:
+        return self
+
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
+        if exc_type is None:
+            self.executor.shutdown(wait=True)
+        else:
+            stop_pool(self.executor)
+
+    def lay_out(self, docs: list[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
+        """Lay out book documents on the workers, in parallel (``pack.LayOut``)."""
+        return list(self.executor.map(_lay_out_in_worker, docs))
+
+
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
              on_done: Callable[[Job, JobResult], None],
-             render_timeout: float | None = RENDER_TIMEOUT) -> dict[str, JobResult]:
-    """Run jobs; in-process for one worker, else a pool of warm-kernel processes.
+             render_timeout: float | None = RENDER_TIMEOUT, pool: PackPool | None = None) -> dict[str, JobResult]:
+    """Run jobs; in-process for one worker, else on ``pool`` (or a pool of warm-kernel processes
+    started here and stopped after).
 
     A pack that could not be written because of the disk (full, read-only) stops the run with a
     BuildError, since every later pack would meet the same disk. Whatever stops the run (that,
@@ -234,7 +277,7 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
         if result.storage_error:
             raise BuildError(result.error or "writing the packs failed")
 
-    if workers <= 1:
+    if pool is None and workers <= 1:
         worker = Worker(timeout, render_timeout)
         try:
             for job in jobs:
@@ -242,22 +285,22 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
         finally:
             worker.close()
         return results
-    context = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                  initargs=(timeout, render_timeout))
-    try:
-        futures = {pool.submit(_run_in_worker, job, str(staging)): job for job in jobs}
-        for future in cf.as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
-                result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
-            finish(job, result)
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
+    with contextlib.ExitStack() as owned:
+        if pool is None:
+            pool = owned.enter_context(PackPool(workers, timeout, render_timeout))
+        executor = pool.executor
+        try:
+            futures = {executor.submit(_run_in_worker, job, str(staging)): job for job in jobs}
+            for future in cf.as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
+                    result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
+                finish(job, result)
+        except BaseException:
+            stop_pool(executor)
+            raise
     return results
 
 
@@ -279,37 +322,65 @@ def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
                 process.join(5)
 
 
-@contextlib.contextmanager
-def shared_portfolio(portfolio: Portfolio, jobs: list[Job]) -> Iterator[None]:
-    """While the jobs run, their kernels load the build's portfolio instead of computing it again
-    (``inputs.share_portfolio``; one computation per build instead of one per worker). The file is
-    in a private temporary folder (mode 0700), removed afterwards; nothing shared when ``SHARE_PORTFOLIO``
-    is off or there is nothing to run."""
-    if not SHARE_PORTFOLIO or not jobs:
-        yield
-        return
-    folder = Path(tempfile.mkdtemp(prefix="kamreports-portfolio-"))
-    before = os.environ.get(SHARED_PORTFOLIO_ENV)
-    try:
+class SharedPortfolio:
+    """The file through which the build's kernels load its portfolio instead of computing it again
+    (``inputs.share_portfolio``; one computation per build instead of one per worker).
+
+    Named in the environment on entering, so the workers and kernels started from then on know it;
+    written by :meth:`write` once the portfolio has its history, before any notebook runs. A private
+    temporary folder (mode 0700), removed on leaving; nothing is shared when ``SHARE_PORTFOLIO`` is off."""
+
+    def __enter__(self) -> SharedPortfolio:
+        self.before = os.environ.get(SHARED_PORTFOLIO_ENV)
+        self.folder: Path | None = None
+        if SHARE_PORTFOLIO:
+            self.folder = Path(tempfile.mkdtemp(prefix="kamreports-portfolio-"))
+            os.environ[SHARED_PORTFOLIO_ENV] = str(self.folder / "portfolio.pickle")
+        return self
+
+    def write(self, portfolio: Portfolio, jobs: list[Job]) -> None:
+        if self.folder is None or not jobs:
+            return
         params = {k: jobs[0].parameters.get(k) for k in ("data", "config", "quarter", "records")}
         try:
-            os.environ[SHARED_PORTFOLIO_ENV] = str(share_portfolio(portfolio, folder / "portfolio.pickle", **params))
+            share_portfolio(portfolio, self.folder / "portfolio.pickle", **params)
         except Exception as exc:  # noqa: BLE001 - an optimisation: the kernels then compute it themselves
             log.debug("the portfolio is not shared with the kernels: %s", exc)
-        yield
-    finally:
-        if before is None:
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.before is None:
             os.environ.pop(SHARED_PORTFOLIO_ENV, None)
         else:
-            os.environ[SHARED_PORTFOLIO_ENV] = before
-        shutil.rmtree(folder, ignore_errors=True)
+            os.environ[SHARED_PORTFOLIO_ENV] = self.before
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def default_workers() -> int:
-    """One worker per core, plus one. A worker's core idles while its kernel runs a cell and while
-    messages go back and forth; the extra worker fills those gaps (100 packs on 2 cores: 98 s with
-    3 workers against 111 s with 2; README, Performance)."""
-    return (os.cpu_count() or 1) + 1
+#: Packs per core from which a build runs one worker more than there are cores (see default_workers).
+EXTRA_WORKER_FROM = 16
+
+
+def default_workers(packs: int | None = None) -> int:
+    """One worker per core, plus one on a large build. A worker's core idles while its kernel runs a
+    cell and while messages go back and forth; on a long build an extra worker fills those gaps (100
+    packs on 2 cores: 98 s with 3 workers against 111 s with 2), while on a short one its start-up
+    (a process, a kernel, their imports) costs more than it fills (9 packs: 16.3 s with 2 against
+    17.5 s with 3; 21 packs: about even; README, Performance)."""
+    cores = os.cpu_count() or 1
+    return cores + 1 if packs is None or packs >= EXTRA_WORKER_FROM * cores else cores
+
+
+def _early_pool(options: BuildOptions, settings: Settings, quarter: str, packs: int,
+                running: contextlib.ExitStack) -> PackPool | None:
+    """The pool, started now when every pack will be built (``--force``, or no earlier build of the
+    quarter in the output folder), so its workers and kernels start while the build reads the earlier
+    quarters; None otherwise (the pool is then started once the packs to build are known)."""
+    if options.scheduler or settings.scheduler or (options.retry_failed and not options.force):
+        return None
+    if not options.force and (options.output / quarter / "manifest.json").exists():
+        return None
+    workers = max(1, min(options.workers or default_workers(packs), packs))
+    return running.enter_context(PackPool(workers, options.timeout, options.render_timeout)) if workers > 1 else None
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:
@@ -373,107 +444,118 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
         if not (notebooks / name).is_file():
             raise ConfigError([Problem(str(notebooks), f"notebook {name} is missing")])
 
-    digest = inputs_hash(dataset, settings)
-    records = records_root(settings, options.output)
-    attach_history(portfolio, load_history(portfolio, records))   # earlier quarters: as reported, or recomputed
-    jobs, prints = fingerprinted(plan_jobs(portfolio, account_ids, data_path, options.config, notebooks, records),
-                                 portfolio, digest)
-    book_digest = hash_bytes(digest, *(json.dumps(prints[j.key], sort_keys=True) for j in jobs))
+    with contextlib.ExitStack() as running:
+        shared = running.enter_context(SharedPortfolio())
+        pool = _early_pool(options, settings, quarter, len(account_ids) + 1, running)
+        digest = inputs_hash(dataset, settings)
+        records = records_root(settings, options.output)
+        attach_history(portfolio, load_history(portfolio, records))   # earlier quarters: as reported, or recomputed
+        jobs, prints = fingerprinted(plan_jobs(portfolio, account_ids, data_path, options.config, notebooks, records),
+                                     portfolio, digest)
+        book_digest = hash_bytes(digest, *(json.dumps(prints[j.key], sort_keys=True) for j in jobs))
 
-    output = options.output.resolve()
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BuildError(f"cannot create the output folder {output}: {exc.strerror or exc}") from None
-    with BuildLock(output, wait=options.wait):
+        output = options.output.resolve()
         try:
-            notes = recover_interrupted(output)
+            output.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise BuildError(f"cannot write to the output folder {output}: {exc.strerror or exc}") from None
-        for note in notes:
-            log.warning(note)
-        final = output / quarter
-        previous = (read_manifest(final) if final.is_dir() else None) or {}
-        todo, reused = _decide(jobs, prints, previous, final, options)
-        book_file = final / book_name(quarter)
-        book_current = not options.book or (book_file.is_file() and previous.get("book_inputs") == book_digest)
-        if not todo and previous and previous.get("status") == "complete" and book_current:
-            log.info("everything is up to date in %s", final)
-            if not (record_dir(records, quarter) / "record.json").is_file():   # e.g. a new records: folder
-                try:
-                    write_record(record_dir(records, quarter), portfolio, digest)
-                except OSError as exc:
-                    raise BuildError(f"writing the record of {quarter} failed: {exc.strerror or exc} "
-                                     f"({getattr(exc, 'filename', '') or records})") from None
-            return BuildReport(quarter, final, reused, jobs, book_file if options.book else None,
-                               time.perf_counter() - started, previous, list(reused), up_to_date=True)
-        if on_plan:
-            on_plan([j for j in jobs if j.key in todo])
-        staging = output / f".staging-{quarter}-{os.getpid()}"
-        try:
-            staging.mkdir()
-            for key in reused:  # hard links: instant, and the previous files stay untouched
-                job = next(j for j in jobs if j.key == key)
-                shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
-            run = [j for j in jobs if j.key in todo]
-            on_done = progress or (lambda _j, _r: None)
-            results = dict(reused)
-            scheduler = options.scheduler or settings.scheduler
-            if scheduler and run:
-                from .dask_backend import run_jobs_on_dask
+            raise BuildError(f"cannot create the output folder {output}: {exc.strerror or exc}") from None
+        with BuildLock(output, wait=options.wait):
+            try:
+                notes = recover_interrupted(output)
+            except OSError as exc:
+                raise BuildError(f"cannot write to the output folder {output}: {exc.strerror or exc}") from None
+            for note in notes:
+                log.warning(note)
+            final = output / quarter
+            previous = (read_manifest(final) if final.is_dir() else None) or {}
+            todo, reused = _decide(jobs, prints, previous, final, options)
+            book_file = final / book_name(quarter)
+            book_current = not options.book or (book_file.is_file() and previous.get("book_inputs") == book_digest)
+            if not todo and previous and previous.get("status") == "complete" and book_current:
+                log.info("everything is up to date in %s", final)
+                if not (record_dir(records, quarter) / "record.json").is_file():   # e.g. a new records: folder
+                    try:
+                        write_record(record_dir(records, quarter), portfolio, digest)
+                    except OSError as exc:
+                        raise BuildError(f"writing the record of {quarter} failed: {exc.strerror or exc} "
+                                         f"({getattr(exc, 'filename', '') or records})") from None
+                return BuildReport(quarter, final, reused, jobs, book_file if options.book else None,
+                                   time.perf_counter() - started, previous, list(reused), up_to_date=True)
+            if on_plan:
+                on_plan([j for j in jobs if j.key in todo])
+            staging = output / f".staging-{quarter}-{os.getpid()}"
+            try:
+                staging.mkdir()
+                for key in reused:  # hard links: instant, and the previous files stay untouched
+                    job = next(j for j in jobs if j.key == key)
+                    shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
+                run = [j for j in jobs if j.key in todo]
+                on_done = progress or (lambda _j, _r: None)
+                results = dict(reused)
+                scheduler = options.scheduler or settings.scheduler
+                if scheduler and run:
+                    from .dask_backend import run_jobs_on_dask
 
-                executed_on = f"dask {scheduler}"
-                results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done,
-                                                render_timeout=options.render_timeout))
-            else:
-                workers = max(1, min(options.workers or default_workers(), len(run) or 1))
-                executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
-                with shared_portfolio(portfolio, run):
+                    executed_on = f"dask {scheduler}"
+                    results.update(run_jobs_on_dask(run, staging, scheduler, options.timeout, on_done,
+                                                    render_timeout=options.render_timeout))
+                else:
+                    if pool is None and run:
+                        workers = max(1, min(options.workers or default_workers(len(run)), len(run)))
+                        if workers > 1:
+                            pool = running.enter_context(PackPool(workers, options.timeout, options.render_timeout))
+                    workers = pool.workers if pool is not None else 1
+                    executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
+                    shared.write(portfolio, run)
                     results.update(run_jobs(run, staging, workers, options.timeout, on_done,
-                                            options.render_timeout))
-            for key, why in todo.items():
-                results[key].reason = why
-            if final.is_dir() and not any(r.status == "built" for r in results.values()):
-                # nothing new is good: the previous folder is worth more than one that lists failures
+                                            options.render_timeout, pool=pool))
+                for key, why in todo.items():
+                    results[key].reason = why
+                if final.is_dir() and not any(r.status == "built" for r in results.values()):
+                    # nothing new is good: the previous folder is worth more than one that lists failures
+                    shutil.rmtree(staging, ignore_errors=True)
+                    log.error("every pack failed; %s is kept as it was", final)
+                    return BuildReport(quarter, final, results, jobs, None, time.perf_counter() - started, previous,
+                                       list(reused), kept_previous=True)
+                stale = keep_previous_packs(jobs, results, previous, final, staging)
+                for key in stale:
+                    log.warning("%s failed; its previous pack is kept and marked stale", key)
+                book, book_error = None, None
+                built = [j for j in jobs if results[j.key].status == "built" or results[j.key].stale]
+                if options.book and built:
+                    limit = (options.render_timeout or 0) * len(built)   # each part rendered within the limit alone
+                    try:
+                        with deadline(limit):
+                            book = write_book(staging, portfolio, marked_for_book(built, results), results,
+                                              brand_logo(settings),
+                                              parallel=(pool.lay_out, pool.workers) if pool is not None else None)
+                    except RenderTimeout:
+                        if pool is not None:   # the workers may still be laying out: stop them now
+                            stop_pool(pool.executor)
+                        book_error = (f"the book took longer than {limit:g} s to lay out (--render-timeout "
+                                      f"{options.render_timeout:g} s for each of its {len(built)} packs) "
+                                      "and was not made")
+                        log.error("%s", book_error)
+                write_exports(staging, portfolio)
+                # the quarter's record: in the quarter's folder (swapped into place with it), or in records:
+                in_output = settings.records_path is None
+                write_record(staging / RECORD_DIR if in_output else record_dir(records, quarter), portfolio, digest)
+                seconds = time.perf_counter() - started
+                manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
+                                          seconds, _versions(), prints, book_digest, executed_on,
+                                          history=history_manifest(portfolio.history, record_dir(records, quarter)),
+                                          book_error=book_error)
+                write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
+                _swap_into_place(staging, final)
+            except OSError as exc:
                 shutil.rmtree(staging, ignore_errors=True)
-                log.error("every pack failed; %s is kept as it was", final)
-                return BuildReport(quarter, final, results, jobs, None, time.perf_counter() - started, previous,
-                                   list(reused), kept_previous=True)
-            stale = keep_previous_packs(jobs, results, previous, final, staging)
-            for key in stale:
-                log.warning("%s failed; its previous pack is kept and marked stale", key)
-            book, book_error = None, None
-            built = [j for j in jobs if results[j.key].status == "built" or results[j.key].stale]
-            if options.book and built:
-                limit = (options.render_timeout or 0) * len(built)   # each part rendered within the limit alone
-                try:
-                    with deadline(limit):
-                        book = write_book(staging, portfolio, marked_for_book(built, results), results,
-                                          brand_logo(settings))
-                except RenderTimeout:
-                    book_error = (f"the book took longer than {limit:g} s to lay out (--render-timeout "
-                                  f"{options.render_timeout:g} s for each of its {len(built)} packs) and was not made")
-                    log.error("%s", book_error)
-            write_exports(staging, portfolio)
-            # the quarter's record: in the quarter's folder (swapped into place with it), or in records:
-            in_output = settings.records_path is None
-            write_record(staging / RECORD_DIR if in_output else record_dir(records, quarter), portfolio, digest)
-            seconds = time.perf_counter() - started
-            manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
-                                      seconds, _versions(), prints, book_digest, executed_on,
-                                      history=history_manifest(portfolio.history, record_dir(records, quarter)),
-                                      book_error=book_error)
-            write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
-            _swap_into_place(staging, final)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise BuildError(f"writing the packs failed: {exc.strerror or exc} "
-                             f"({getattr(exc, 'filename', '') or output})") from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    return BuildReport(quarter, final, results, jobs, final / book.name if book else None,
-                       time.perf_counter() - started, manifest, list(reused), book_error=book_error)
+                raise BuildError(f"writing the packs failed: {exc.strerror or exc} "
+                                 f"({getattr(exc, 'filename', '') or output})") from None
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        return BuildReport(quarter, final, results, jobs, final / book.name if book else None,
+                           time.perf_counter() - started, manifest, list(reused), book_error=book_error)
 
 
 @dataclass

@@ -21,6 +21,15 @@ from .deadline import RENDER_TIMEOUT
 NOTEBOOKS_DIR = resource("notebooks")   # the repository's notebooks/, or the installed package's copy
 #: Written between a pack's cover and its body, so the book can take the body from the pack's HTML.
 BODY_MARKER = "<!--kamreports:body-->"
+#: What a pool worker's kernel runs before its first notebook (:meth:`Worker.warm_up`): the notebooks'
+#: imports, and one chart drawn, which loads matplotlib's fonts.
+WARM_UP_CODE = """\
+import kamreports, kamreports.present, kamreports.charts.account, kamreports.charts.portfolio
+from kamreports.charts.style import figure as _figure, house as _house, png_bytes as _png_bytes
+with _house():
+    _png_bytes(_figure(1, 1)[0], dpi=20)
+del _figure, _house, _png_bytes
+"""
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,24 @@ class Worker:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return JobResult(job.key, "failed", time.perf_counter() - started, error=f"rendering failed: {detail}")
 
+    def warm_up(self) -> None:
+        """Get ready for the first pack while the build is still computing its inputs: the kernel
+        boots and loads the notebooks' imports, and meanwhile this process lays out a one-line page,
+        which loads WeasyPrint's fonts and styles. On a small build this start-up is most of the
+        first pack's time; paid in parallel with the build's own start, it is off the critical path."""
+        from .execute import WarmKernel
+
+        if self._kernel is None:
+            self._kernel = WarmKernel(cwd=NOTEBOOKS_DIR)
+        self._kernel.start()   # first: it boots while this process imports the renderer
+        from .render import PageFrame, Renderer, document_html
+
+        if self._renderer is None:
+            self._renderer = Renderer()
+        self._renderer.body_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("kamreports")]))
+        self._renderer.pdf_bytes(document_html("<p>kamreports</p>", PageFrame("warm-up", "", "")))
+        self._kernel.warm_up(WARM_UP_CODE)
+
     def close(self) -> None:
         if self._kernel is not None:
             self._kernel.shutdown()
@@ -165,8 +192,9 @@ def _stop_worker(signum: int, _frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT) -> None:
+def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT, warm: bool = False) -> None:
     import atexit
+    import logging
     import signal
 
     global _WORKER
@@ -174,6 +202,27 @@ def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIME
     signal.signal(signal.SIGTERM, _stop_worker)
     _WORKER = Worker(timeout, render_timeout)
     atexit.register(_WORKER.close)
+    if warm:
+        try:
+            _WORKER.warm_up()
+        except Exception:  # noqa: BLE001 - only a head start: the first pack starts what is missing
+            logging.getLogger(__name__).debug("worker warm-up failed", exc_info=True)
+
+
+def _lay_out_in_worker(doc: tuple[str, str | None, list[str]]) -> tuple[int, list[int]]:
+    """A part of the book laid out by this worker's warm renderer (``pack.lay_out``)."""
+    from .pack import lay_out
+    from .render import Renderer
+
+    assert _WORKER is not None
+    if _WORKER._renderer is None:
+        _WORKER._renderer = Renderer()
+    return lay_out(*doc, _WORKER._renderer)
+
+
+def _started() -> bool:
+    """A task that only makes the pool start a worker (:class:`~kamreports.pipeline.build.PackPool`)."""
+    return True
 
 
 def _run_in_worker(job: Job, staging: str) -> JobResult:

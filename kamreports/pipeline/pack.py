@@ -12,7 +12,7 @@ from functools import lru_cache
 from html import escape
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import jinja2
 import pandas as pd
@@ -96,14 +96,35 @@ def pack_body(folder: Path, job: Job) -> str:
     return Renderer().body_html(nbformat.read(folder / job.folder / f"{stem}.ipynb", as_version=4))
 
 
+#: Lays out documents, each (html, pdf path or None to count pages only, anchors to find), and returns
+#: for each its page count and the page (0-based) of each anchor: in this process, or spread over the
+#: build's warm workers (:meth:`~kamreports.pipeline.build.PackPool.lay_out`).
+LayOut = Callable[[list[tuple[str, "str | None", list[str]]]], list[tuple[int, list[int]]]]
+
+
+def lay_out(html: str, path: str | None, anchors: list[str], renderer: Renderer) -> tuple[int, list[int]]:
+    """Lay out one document of the book; write its PDF to ``path`` (None: count its pages only).
+    The page count, and the page where each of ``anchors`` first appears (0 if it does not)."""
+    document = renderer.render(html)
+    at: dict[str, int] = {}   # a section's anchor is on every page it spans: keep the first
+    for n, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            at.setdefault(anchor, n)
+    if path is not None:
+        write_atomic(Path(path), renderer.pdf_of(document))
+    return len(document.pages), [at.get(a, 0) for a in anchors]
+
+
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
-               logo: str, chunk_pages: int | None = None) -> Path:
+               logo: str, chunk_pages: int | None = None, parallel: tuple[LayOut, int] | None = None) -> Path:
     """One PDF: cover, contents with page numbers, the portfolio, then each account in job order.
 
     Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document.
     A longer book is laid out in chunks whose page numbers continue from the chunk before ("Page N
     of M" with M written in), and merged with pypdf; the contents, the running headers, the
-    bookmarks and the links are those of the one-document book.
+    bookmarks and the links are those of the one-document book. With ``parallel`` (a function laying
+    out documents on the build's workers, and how many there are) the book is laid out in that many
+    chunks at once: on a small build, half the wait or less for the same pages.
     """
     from .render import PageFrame, Renderer, css_string, document_html
 
@@ -117,7 +138,6 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     header = css_string(f" · {portfolio.quarter} · {report.classification}")
     css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
     path = staging / book_name(portfolio.quarter)
-    renderer = Renderer()
 
     def section(i: int) -> str:
         body = pack_body(staging, jobs[i])
@@ -128,12 +148,19 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     chunk_pages = chunk_pages or BOOK_CHUNK_PAGES
     # a part is its pack's pages (page one carries the band, no cover), or just page one for a summary
     expected = [1 if summaries and job.kind == "account" else max(1, results[job.key].pages) for job in jobs]
-    if sum(expected) <= chunk_pages:
+    if parallel is not None and len(jobs) > 1:
+        layout, workers = parallel
+        budget = min(chunk_pages, math.ceil(sum(expected) / max(1, workers)))
+        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, budget, layout,
+                              front_guess=True)
+    elif sum(expected) <= chunk_pages:
         html = document_html(_cover(portfolio, parts, logo) + "".join(section(i) for i in range(len(jobs))),
                              frame, extra_css=css)
-        renderer.write_pdf(html, path)
+        Renderer().write_pdf(html, path)
     else:
-        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages, renderer)
+        renderer = Renderer()
+        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages,
+                              lambda docs: [lay_out(*doc, renderer) for doc in docs])
     _link_plans(path)
     return path
 
@@ -191,47 +218,61 @@ def _chunks(pages: list[int], budget: int) -> list[list[int]]:
     return chunks
 
 
+#: Parts listed on a contents page (measured: a one-line name each), by page size: the front's length
+#: guessed when the chunks are laid out alongside it; a wrong guess costs a second pass, not a wrong book.
+CONTENTS_PER_PAGE = {"A4": 27, "Letter": 25}
+
+
+def _front_pages_guess(parts: int, page_size: str) -> int:
+    """The cover, then the contents."""
+    return 1 + max(1, math.ceil(parts / CONTENTS_PER_PAGE.get(page_size, 25)))
+
+
 def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[str, str]], logo: str,
                           frame: PageFrame, css: str, section: Callable[[int], str], expected: list[int],
-                          budget: int, renderer: Renderer) -> None:
+                          budget: int, layout: LayOut, front_guess: bool = False) -> None:
+    """The chunks are laid out with the page numbers their parts' packs predict; a part that came out
+    longer or shorter (or a front of another length than guessed) makes a second pass with the
+    measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
+    (parallel), rather than first."""
     from .render import document_html
 
     def numbered(first_page: int, total: int) -> str:
         return (f'{css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
                 f" @page :first {{ counter-reset: page {first_page}; }}")
 
-    def front(starts: list[int], total: int) -> Any:
-        html = document_html(_cover(portfolio, parts, logo, starts), frame, extra_css=numbered(1, total))
-        return renderer.render(html)
+    def front(starts: list[int], total: int) -> str:
+        return document_html(_cover(portfolio, parts, logo, starts), frame, extra_css=numbered(1, total))
 
     work = path.with_name(path.name + ".parts")
     work.mkdir(exist_ok=True)
     try:
-        front_pages = len(front([0] * len(parts), 0).pages)  # the numbers written in do not change it
+        counting_front = (front([0] * len(parts), 0), None, [])   # the numbers written in do not change its length
+        front_pages = _front_pages_guess(len(parts), frame.page_size) if front_guess else layout([counting_front])[0][0]
+        front_measured = not front_guess
         counts = list(expected)
-        for _attempt in range(2):  # the second pass only if a part's length was not what its pack said
+        for _attempt in range(3):
             starts = list(accumulate(counts[:-1], initial=front_pages + 1))
             total = front_pages + sum(counts)
-            files, measured = [], list(counts)
-            for k, chunk in enumerate(_chunks(counts, budget)):
-                html = document_html("".join(section(i) for i in chunk), frame,
-                                     extra_css=numbered(starts[chunk[0]], total))
-                document = renderer.render(html)
-                at: dict[str, int] = {}  # a section's anchor is on every page it spans: keep the first
-                for n, page in enumerate(document.pages):
-                    for anchor in page.anchors:
-                        at.setdefault(anchor, n)
-                edges = [at.get(f"part-{i}", 0) for i in chunk] + [len(document.pages)]
+            chunks = _chunks(counts, budget)
+            files = [work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
+            docs = [] if front_measured else [counting_front]
+            docs += [(document_html("".join(section(i) for i in chunk), frame,
+                                    extra_css=numbered(starts[chunk[0]], total)),
+                      str(file), [f"part-{i}" for i in chunk]) for chunk, file in zip(chunks, files)]
+            laid_out = layout(docs)
+            measured_front = front_pages if front_measured else laid_out.pop(0)[0]
+            front_measured = True
+            measured = list(counts)
+            for chunk, (pages, firsts) in zip(chunks, laid_out):
+                edges = [*firsts, pages]
                 for j, i in enumerate(chunk):
                     measured[i] = edges[j + 1] - edges[j]
-                files.append(work / f"chunk-{k:04d}.pdf")
-                files[-1].write_bytes(renderer.pdf_of(document))
-                del document
-            if measured == counts:
+            if measured == counts and measured_front == front_pages:
                 break
-            counts = measured
+            counts, front_pages = measured, measured_front
         front_file = work / "front.pdf"
-        front_file.write_bytes(renderer.pdf_of(front(starts, total)))
+        layout([(front(starts, total), str(front_file), [])])
         _merge_chunks([front_file, *files], starts, path)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -261,35 +261,65 @@ def _bookmarks(reader: PdfReader) -> list[tuple[int, str, int]]:
     return out
 
 
-@pytest.mark.slow
-def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(built, manifest, tmp_path, monkeypatch):
-    # A 500-account book is laid out in chunks of BOOK_CHUNK_PAGES and merged (memory). Here the
-    # chunks are 10 pages, so each part is its own chunk, and everything a reader sees must be the
-    # same as in the book the build laid out in one piece: every page's text (page numbers,
-    # "of N", running headers, the contents' numbers), the bookmarks, and where the contents link.
+def _book_again(built: Path, out: Path, *extra: str, drop: tuple[str, ...] = ()) -> Path:
+    """A copy of the shared build whose book (and the packs of ``drop``) is made again; its book."""
     import shutil
 
-    from kamreports.pipeline import pack
-
-    out = tmp_path / "out"
     shutil.copytree(built.parent, out)
-    (out / "2026Q3" / "qbr_pack_2026Q3.pdf").unlink()  # packs unchanged: only the book is made again
-    monkeypatch.setattr(pack, "BOOK_CHUNK_PAGES", 10)
-    assert main(["build", "--accounts", ",".join(ACCOUNTS), "--output", str(out), "--workers", "2", "--quiet"]) == 0
+    (out / "2026Q3" / "qbr_pack_2026Q3.pdf").unlink()
+    for key in drop:   # a pack whose PDF is gone is built again
+        pack = next(p for p in json.loads((built / "manifest.json").read_text())["packs"] if p["key"] == key)
+        (out / "2026Q3" / pack["folder"] / "account_plan.pdf").unlink()
+    assert main(["build", "--accounts", ",".join(ACCOUNTS), "--output", str(out), "--quiet", *extra]) == 0
     again = json.loads((out / "2026Q3" / "manifest.json").read_text())
-    assert {p["reason"] for p in again["packs"]} == {"unchanged: reused from the previous build"}
-    assert max(p["pages"] for p in manifest["packs"]) > 10  # so there really is more than one chunk
+    rebuilt = {p["key"] for p in again["packs"] if p["reason"] != "unchanged: reused from the previous build"}
+    assert rebuilt == set(drop)
+    return out / "2026Q3" / "qbr_pack_2026Q3.pdf"
 
-    whole, chunked = built / "qbr_pack_2026Q3.pdf", out / "2026Q3" / "qbr_pack_2026Q3.pdf"
-    assert pdf_pages(chunked) == pdf_pages(whole)
-    one, merged = PdfReader(whole), PdfReader(chunked)
-    assert _bookmarks(merged) == _bookmarks(one)
-    part_pages = [page for depth, title, page in _bookmarks(one) if depth == 0 and title != "Contents"]
-    pages = list(merged.pages)
+
+def _contents_targets(reader: PdfReader) -> list[int]:
+    """The pages the contents' links go to (a book laid out in chunks: GoTo actions written in)."""
+    pages = list(reader.pages)
     targets = []
-    for ref in merged.pages[1].get("/Annots", []):
+    for ref in reader.pages[1].get("/Annots", []):
         action = ref.get_object().get("/A")
         if action is not None and action.get_object().get("/S") == "/GoTo":
             target = action.get_object()["/D"][0]
             targets.append(next(i for i, page in enumerate(pages) if page.indirect_reference == target))
-    assert sorted(set(targets)) == part_pages and len(part_pages) == len(ACCOUNTS) + 1
+    return sorted(set(targets))
+
+
+@pytest.mark.slow
+def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(built, manifest, tmp_path, monkeypatch):
+    # Three ways to lay out the same book: in one piece (packs reused, so no workers: this process);
+    # in chunks of 10 pages one after the other (what a 500-account book does, for memory); and in
+    # chunks side by side on the build's workers (what a build with workers does). Everything a
+    # reader sees must be the same: every page's text (page numbers, "of N", running headers, the
+    # contents' numbers), the bookmarks, and where the contents link.
+    from kamreports.pipeline import build as build_module
+    from kamreports.pipeline import pack
+
+    assert max(p["pages"] for p in manifest["packs"]) > 10  # so there really is more than one chunk
+    whole = _book_again(built, tmp_path / "whole")
+    side_by_side: list[object] = []
+    in_chunks = pack._write_book_in_chunks
+
+    def spied(*args: object, **kwargs: object) -> None:
+        side_by_side.append(getattr(args[9], "__self__", None))   # the layout: a PackPool's, or this process's
+        in_chunks(*args, **kwargs)
+
+    monkeypatch.setattr(pack, "_write_book_in_chunks", spied)
+    parallel = _book_again(built, tmp_path / "parallel", "--workers", "2", drop=(ACCOUNTS[0], ACCOUNTS[-1]))
+    assert len(side_by_side) == 1 and isinstance(side_by_side[0], build_module.PackPool)
+    monkeypatch.setattr(pack, "BOOK_CHUNK_PAGES", 10)
+    chunked = _book_again(built, tmp_path / "chunked")
+    assert len(side_by_side) == 2 and side_by_side[1] is None
+
+    one = PdfReader(whole)
+    part_pages = [page for depth, title, page in _bookmarks(one) if depth == 0 and title != "Contents"]
+    assert len(part_pages) == len(ACCOUNTS) + 1
+    for book in (parallel, chunked):
+        assert pdf_pages(book) == pdf_pages(whole)
+        merged = PdfReader(book)
+        assert _bookmarks(merged) == _bookmarks(one)
+        assert _contents_targets(merged) == part_pages
