@@ -22,9 +22,12 @@ floor   the same analytics, charts and PDF with no notebook machinery: one Pytho
         notebooks' own code cells with ``exec`` (so it mirrors exactly what the notebooks do:
         ``open_portfolio``, ``kamreports.present``, ``kamreports.charts``), collects what they
         display, wraps it with ``render.document_html`` (same cover and page frame as the build,
-        from ``build.plan_jobs``) and writes the PDF with ``render.Renderer.write_pdf``. Run with 1
-        process and with one process per core (``--workers``; a plain script's natural choice, and
-        the work has no waits to fill); the per-core floor is the one the build is compared with.
+        from ``build.plan_jobs``) and writes the PDF with ``render.Renderer.write_pdf``. It lays out
+        the same pages as the build (checked: same page count, same text): what ``kp.show`` displays,
+        markdown cells with their tags and without anchor links, sections the build leaves out left
+        out. Run with 1 process and with one process per core (``--workers``; a plain script's natural
+        choice, and the work has no waits to fill), the processes loading the portfolio computed once
+        as the build's kernels do; the per-core floor is the one the build is compared with.
 build   ``kamreports build --force --no-book`` (and, separately, with the book).
 
 Every variant runs as a subprocess. Wall seconds, CPU seconds (user+sys of the process and its
@@ -46,6 +49,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -368,6 +372,7 @@ def _floor_init() -> None:
     import IPython.display
 
     import kamreports.present
+    import kamreports.present.html
     from kamreports.pipeline.render import Renderer
 
     sink: list[str] = []
@@ -376,7 +381,8 @@ def _floor_init() -> None:
         for obj in objs:
             _collect(obj, sink)
 
-    kamreports.present.display = display       # kp.show() -> display()
+    kamreports.present.html.display = display  # kp.show() -> display(): the name show() looks up
+    kamreports.present.display = display
     IPython.display.display = display
     _FLOOR.update(sink=sink, display=display, renderer=Renderer(), cells={})
 
@@ -414,12 +420,18 @@ def _floor_pack(job: Job) -> tuple[str, float, int]:
     started = time.perf_counter()
     sink: list[str] = _FLOOR["sink"]
     namespace: dict = {"__name__": "__main__", "display": _FLOOR["display"]}
-    parts = []
+    from kamreports.present.html import OMIT_SECTION
+
+    parts: list[str] = []
+    heading_only: list[bool] = []   # the part is a markdown cell that is only a heading
     for tags, body, last in _cells(job.notebook):
         if body == "markdown":
             if not HIDDEN & set(tags):
                 from nbconvert.filters import markdown2html
-                parts.append(f'<div class="jp-Cell jp-MarkdownCell">{markdown2html(last)}</div>')
+                html = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", markdown2html(last))  # no ¶ links
+                classes = " ".join(["jp-Cell", "jp-MarkdownCell"] + [f"celltag_{t}" for t in tags])
+                parts.append(f'<div class="{classes}">{html}</div>')
+                heading_only.append(bool(re.fullmatch(r"#{1,6} [^\n]+\n?", str(last).strip() + "\n")))
             continue
         del sink[:]
         exec(body, namespace)  # noqa: S102 - our own notebooks
@@ -429,8 +441,14 @@ def _floor_pack(job: Job) -> tuple[str, float, int]:
             _collect(eval(last, namespace), sink)  # noqa: S307 - the last expression of our own notebooks' cells
         if HIDDEN & set(tags) or "remove-output" in tags or not sink:
             continue
+        if any(OMIT_SECTION in html for html in sink):   # as the build's render.without_omitted_sections
+            if heading_only and heading_only[-1]:
+                parts.pop()
+                heading_only.pop()
+            continue
         classes = " ".join(["jp-Cell", "jp-CodeCell"] + [f"celltag_{t}" for t in tags])
         parts.append(f'<div class="{classes}">' + "".join(sink) + "</div>")
+        heading_only.append(False)
     frame = PageFrame(title=job.title, running_header=job.running_header, footer_note=job.footer_note,
                       page_size=job.page_size, primary_color=job.primary_color, accent_color=job.accent_color)
     html = document_html(job.cover_html + "\n".join(parts), frame, extra_css=job.extra_css)
@@ -465,6 +483,11 @@ def floor_main(argv: list[str]) -> None:
         _floor_worker_init(out)
         done = [_floor_pack(job) for job in jobs]
     else:
+        # as the build: its portfolio, computed once, is what every process's open_portfolio() returns
+        from kamreports.inputs import SHARED_PORTFOLIO_ENV, share_portfolio
+
+        params = {k: jobs[0].parameters.get(k) for k in ("data", "config", "quarter", "records")}
+        os.environ[SHARED_PORTFOLIO_ENV] = str(share_portfolio(portfolio, Path(out) / "portfolio.pickle", **params))
         ctx = multiprocessing.get_context("spawn")  # as the build's pool
         with ctx.Pool(int(workers), initializer=_floor_worker_init, initargs=(out,)) as pool:
             done = list(pool.imap_unordered(_floor_pack, jobs, chunksize=1))

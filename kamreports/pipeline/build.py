@@ -6,6 +6,7 @@ never leaves a half-written quarter and never destroys the previous one.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import contextlib
 import dataclasses
@@ -258,6 +259,10 @@ class PackPool:
         """Lay out book documents on the workers, in parallel (``pack.LayOut``)."""
         return list(self.executor.map(_lay_out_in_worker, docs))
 
+    def submit_lay_out(self, doc: tuple[str, str | None, list[str]]) -> cf.Future:
+        """Lay out one book document on the next free worker; its future."""
+        return self.executor.submit(_lay_out_in_worker, doc)
+
 
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
              on_done: Callable[[Job, JobResult], None],
@@ -289,15 +294,23 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
         if pool is None:
             pool = owned.enter_context(PackPool(workers, timeout, render_timeout))
         executor = pool.executor
+        # Packs are handed over as workers free up (one waiting beyond the running ones), not all at
+        # once: work that ``on_done`` gives the pool (the book's portfolio part) then runs next, not last.
+        waiting = collections.deque(jobs)
+        futures: dict[cf.Future, Job] = {}
         try:
-            futures = {executor.submit(_run_in_worker, job, str(staging)): job for job in jobs}
-            for future in cf.as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
-                    result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
-                finish(job, result)
+            while waiting or futures:
+                while waiting and len(futures) <= pool.workers:
+                    job = waiting.popleft()
+                    futures[executor.submit(_run_in_worker, job, str(staging))] = job
+                done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    job = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
+                        result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
+                    finish(job, result)
         except BaseException:
             stop_pool(executor)
             raise
@@ -429,7 +442,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     Raises on bad input before anything is written. Holds a lock on the output
     folder for the whole run.
     """
-    from .pack import book_name, write_book, write_exports, write_index, write_manifest
+    from .pack import EarlyPart, book_name, start_portfolio_part, write_book, write_exports, write_index, write_manifest
 
     started = time.perf_counter()
     inputs = load_inputs(options.config, options.data, options.quarter, options.accounts)
@@ -490,7 +503,20 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                     job = next(j for j in jobs if j.key == key)
                     shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
                 run = [j for j in jobs if j.key in todo]
-                on_done = progress or (lambda _j, _r: None)
+                early: list[EarlyPart] = []
+
+                def on_done(job: Job, result: JobResult) -> None:
+                    if progress is not None:
+                        progress(job, result)
+                    if job.kind == "portfolio" and result.status == "built" and options.book and pool is not None:
+                        try:   # the book's portfolio part, laid out while the account packs run
+                            part = start_portfolio_part(staging, portfolio, jobs, {job.key: result.pages},
+                                                        brand_logo(settings), pool.submit_lay_out)
+                        except Exception:  # noqa: BLE001 - a head start only: the book lays it out itself
+                            log.debug("the book's portfolio part was not laid out early", exc_info=True)
+                        else:
+                            early.extend([part] if part is not None else [])
+
                 results = dict(reused)
                 scheduler = options.scheduler or settings.scheduler
                 if scheduler and run:
@@ -525,10 +551,14 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 if options.book and built:
                     limit = (options.render_timeout or 0) * len(built)   # each part rendered within the limit alone
                     try:
+                        book_started = time.perf_counter()
                         with deadline(limit):
                             book = write_book(staging, portfolio, marked_for_book(built, results), results,
                                               brand_logo(settings),
-                                              parallel=(pool.lay_out, pool.workers) if pool is not None else None)
+                                              parallel=(pool.lay_out, pool.workers) if pool is not None else None,
+                                              early=early[0] if early and pool is not None else None)
+                        log.info("the book laid out in %.1f s (%s)", time.perf_counter() - book_started,
+                                 f"{pool.workers} workers side by side" if pool is not None else "this process")
                     except RenderTimeout:
                         if pool is not None:   # the workers may still be laying out: stop them now
                             stop_pool(pool.executor)

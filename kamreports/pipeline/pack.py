@@ -1,6 +1,7 @@
 """Assemble the quarter's folder: the combined book, ``index.html`` and ``manifest.json``."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -8,11 +9,13 @@ import math
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
@@ -32,7 +35,7 @@ from .jobs import BODY_MARKER, Job, JobResult
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .render import PageFrame, Renderer
+    from .render import Renderer
 
 
 def book_name(quarter: str) -> str:
@@ -115,8 +118,78 @@ def lay_out(html: str, path: str | None, anchors: list[str], renderer: Renderer)
     return len(document.pages), [at.get(a, 0) for a in anchors]
 
 
+@dataclass
+class EarlyPart:
+    """The book's first part, the portfolio review, laid out by a worker as soon as its pack is built,
+    while the account packs are still running (:func:`start_portfolio_part`). Laid out with the page
+    numbers a book of every planned part would give it (the front's length guessed); the book uses
+    it when its own numbers come out the same, and lays the part out again otherwise."""
+
+    first_page: int
+    total: int
+    file: Path
+    result: Future   # -> (pages, the first page of the part), as LayOut gives
+
+
+class _Book:
+    """What every piece of one book shares: its parts, page frame and style, and each part's HTML."""
+
+    def __init__(self, staging: Path, portfolio: Portfolio, jobs: list[Job], logo: str):
+        from .render import PageFrame, css_string
+
+        self.staging, self.portfolio, self.jobs, self.logo = staging, portfolio, jobs, logo
+        self.parts = [(f"part-{i}", job.name) for i, job in enumerate(jobs)]
+        company, report = portfolio.settings.company, portfolio.settings.report
+        self.summaries = report.book == "summary"
+        self.frame = PageFrame(title=f"{company.name} — QBR pack {portfolio.quarter}",
+                               running_header=f"{company.name} · {portfolio.quarter} · {report.classification}",
+                               footer_note=jobs[0].footer_note, page_size=report.page_size,
+                               primary_color=company.primary_color, accent_color=company.accent_color)
+        header = css_string(f" · {portfolio.quarter} · {report.classification}")
+        self.css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
+        self.path = staging / book_name(portfolio.quarter)
+        self.work = self.path.with_name(self.path.name + ".parts")
+
+    def expected(self, pages: dict[str, int]) -> list[int]:
+        """Each part's pages: its pack's (page one carries the band, no cover), or one for a summary."""
+        return [1 if self.summaries and job.kind == "account" else max(1, pages.get(job.key, 0)) for job in self.jobs]
+
+    def section(self, i: int) -> str:
+        body = pack_body(self.staging, self.jobs[i])
+        if self.summaries and self.jobs[i].kind == "account":
+            body = page_one(body, self.jobs[i])
+        return f'<section class="book-part" id="part-{i}">{body}</section>'
+
+    def numbered(self, first_page: int, total: int) -> str:
+        """The style of a chunk whose pages are numbered from ``first_page`` of ``total``."""
+        return (f'{self.css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
+                f" @page :first {{ counter-reset: page {first_page}; }}")
+
+    def chunk(self, parts: list[int], first_page: int, total: int, file: Path) -> tuple[str, str, list[str]]:
+        from .render import document_html
+
+        html = document_html("".join(self.section(i) for i in parts), self.frame,
+                             extra_css=self.numbered(first_page, total))
+        return html, str(file), [f"part-{i}" for i in parts]
+
+
+def start_portfolio_part(staging: Path, portfolio: Portfolio, jobs: list[Job], pages: dict[str, int], logo: str,
+                         submit: Callable[[tuple[str, str, list[str]]], Future]) -> EarlyPart | None:
+    """Lay out the book's portfolio part now (``submit``: to a worker), numbered as in a book of all
+    ``jobs``; None when the book's numbers cannot be known yet (a full book: the accounts' page counts)."""
+    book = _Book(staging, portfolio, jobs, logo)
+    if not book.summaries or len(jobs) < 2 or jobs[0].kind != "portfolio":
+        return None
+    front = _front_pages_guess(len(jobs), book.frame.page_size)
+    total = front + sum(book.expected(pages))
+    book.work.mkdir(exist_ok=True)
+    file = book.work / "early-part-0.pdf"
+    return EarlyPart(front + 1, total, file, submit(book.chunk([0], front + 1, total, file)))
+
+
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
-               logo: str, chunk_pages: int | None = None, parallel: tuple[LayOut, int] | None = None) -> Path:
+               logo: str, chunk_pages: int | None = None, parallel: tuple[LayOut, int] | None = None,
+               early: EarlyPart | None = None) -> Path:
     """One PDF: cover, contents with page numbers, the portfolio, then each account in job order.
 
     Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document.
@@ -124,45 +197,33 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     of M" with M written in), and merged with pypdf; the contents, the running headers, the
     bookmarks and the links are those of the one-document book. With ``parallel`` (a function laying
     out documents on the build's workers, and how many there are) the book is laid out in that many
-    chunks at once: on a small build, half the wait or less for the same pages.
+    chunks at once, and ``early``, its portfolio part laid out while the packs were being built, is
+    used when its page numbers are the book's: on a small build, a second or so instead of several.
     """
-    from .render import PageFrame, Renderer, css_string, document_html
+    from .render import Renderer, document_html
 
-    parts = [(f"part-{i}", job.name) for i, job in enumerate(jobs)]
-    company, report = portfolio.settings.company, portfolio.settings.report
-    summaries = report.book == "summary"
-    frame = PageFrame(title=f"{company.name} — QBR pack {portfolio.quarter}",
-                      running_header=f"{company.name} · {portfolio.quarter} · {report.classification}",
-                      footer_note=jobs[0].footer_note, page_size=report.page_size,
-                      primary_color=company.primary_color, accent_color=company.accent_color)
-    header = css_string(f" · {portfolio.quarter} · {report.classification}")
-    css = COVER_CSS + BOOK_CSS + f"@page {{ @top-left {{ content: string(part) {header}; }} }}"
-    path = staging / book_name(portfolio.quarter)
-
-    def section(i: int) -> str:
-        body = pack_body(staging, jobs[i])
-        if summaries and jobs[i].kind == "account":
-            body = page_one(body, jobs[i])
-        return f'<section class="book-part" id="part-{i}">{body}</section>'
-
+    book = _Book(staging, portfolio, jobs, logo)
     chunk_pages = chunk_pages or BOOK_CHUNK_PAGES
-    # a part is its pack's pages (page one carries the band, no cover), or just page one for a summary
-    expected = [1 if summaries and job.kind == "account" else max(1, results[job.key].pages) for job in jobs]
-    if parallel is not None and len(jobs) > 1:
-        layout, workers = parallel
-        budget = min(chunk_pages, math.ceil(sum(expected) / max(1, workers)))
-        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, budget, layout,
-                              front_guess=True)
-    elif sum(expected) <= chunk_pages:
-        html = document_html(_cover(portfolio, parts, logo) + "".join(section(i) for i in range(len(jobs))),
-                             frame, extra_css=css)
-        Renderer().write_pdf(html, path)
-    else:
-        renderer = Renderer()
-        _write_book_in_chunks(path, portfolio, parts, logo, frame, css, section, expected, chunk_pages,
-                              lambda docs: [lay_out(*doc, renderer) for doc in docs])
-    _link_plans(path)
-    return path
+    expected = book.expected({key: result.pages for key, result in results.items()})
+    try:
+        if parallel is not None and len(jobs) > 1:
+            layout, workers = parallel
+            rest = expected[1:] if early is not None else expected
+            budget = min(chunk_pages, math.ceil(sum(rest) / max(1, workers)))
+            _write_book_in_chunks(book, expected, budget, layout, front_guess=True, early=early)
+        elif sum(expected) <= chunk_pages:
+            body = _cover(portfolio, book.parts, logo) + "".join(book.section(i) for i in range(len(jobs)))
+            html = document_html(body, book.frame, extra_css=book.css)
+            _write_with_plan_links(Renderer().pdf_bytes(html)[0], book.path)
+        else:
+            renderer = Renderer()
+            _write_book_in_chunks(book, expected, chunk_pages, lambda docs: [lay_out(*doc, renderer) for doc in docs])
+    finally:
+        if early is not None:   # not used, or used: either way done before its folder goes
+            with contextlib.suppress(Exception):
+                early.result.result()
+        shutil.rmtree(book.work, ignore_errors=True)
+    return book.path
 
 
 #: A book's link to an account's full plan: rewritten into a PDF link to that file (relative to the book).
@@ -180,14 +241,24 @@ def page_one(body: str, job: Job) -> str:
     return f'<section class="onepager">{body[start:end]}{link}{ONEPAGER_END}</section>'
 
 
-def _link_plans(path: Path) -> None:
-    """Turn the book's ``kamreports-plan:`` links into links to the plan PDFs beside the book (a PDF
-    "go to another file" action with a relative file name), so they work wherever the folder is copied."""
+def _write_with_plan_links(pdf: bytes, path: Path) -> None:
+    """Write a one-document book, its plan links made file links (:func:`_plan_links_to_files`)."""
     from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    if _plan_links_to_files(writer):
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        pdf = buffer.getvalue()
+    write_atomic(path, pdf)
+
+
+def _plan_links_to_files(writer: Any) -> bool:
+    """Turn the book's ``kamreports-plan:`` links into links to the plan PDFs beside the book (a PDF
+    "go to another file" action with a relative file name), so they work wherever the folder is
+    copied. True when a link was changed."""
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-    reader = PdfReader(path)
-    writer = PdfWriter(clone_from=reader)
     changed = False
     for page in writer.pages:
         for ref in page.get("/Annots", []) or []:
@@ -199,10 +270,7 @@ def _link_plans(path: Path) -> None:
                     NameObject("/S"): NameObject("/GoToR"), NameObject("/F"): TextStringObject(uri[len(PLAN_LINK):]),
                     NameObject("/D"): ArrayObject([NumberObject(0), NameObject("/Fit")])})
                 changed = True
-    if changed:
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        write_atomic(path, buffer.getvalue())
+    return changed
 
 
 def _chunks(pages: list[int], budget: int) -> list[list[int]]:
@@ -228,54 +296,54 @@ def _front_pages_guess(parts: int, page_size: str) -> int:
     return 1 + max(1, math.ceil(parts / CONTENTS_PER_PAGE.get(page_size, 25)))
 
 
-def _write_book_in_chunks(path: Path, portfolio: Portfolio, parts: list[tuple[str, str]], logo: str,
-                          frame: PageFrame, css: str, section: Callable[[int], str], expected: list[int],
-                          budget: int, layout: LayOut, front_guess: bool = False) -> None:
+def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout: LayOut, front_guess: bool = False,
+                          early: EarlyPart | None = None) -> None:
     """The chunks are laid out with the page numbers their parts' packs predict; a part that came out
     longer or shorter (or a front of another length than guessed) makes a second pass with the
     measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
-    (parallel), rather than first."""
+    (parallel), rather than first. ``early``: the first part is a chunk of its own, already laid out
+    (or being laid out) with the numbers it would be given if they come out the same."""
     from .render import document_html
 
-    def numbered(first_page: int, total: int) -> str:
-        return (f'{css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
-                f" @page :first {{ counter-reset: page {first_page}; }}")
-
     def front(starts: list[int], total: int) -> str:
-        return document_html(_cover(portfolio, parts, logo, starts), frame, extra_css=numbered(1, total))
+        return document_html(_cover(book.portfolio, book.parts, book.logo, starts), book.frame,
+                             extra_css=book.numbered(1, total))
 
-    work = path.with_name(path.name + ".parts")
-    work.mkdir(exist_ok=True)
-    try:
-        counting_front = (front([0] * len(parts), 0), None, [])   # the numbers written in do not change its length
-        front_pages = _front_pages_guess(len(parts), frame.page_size) if front_guess else layout([counting_front])[0][0]
-        front_measured = not front_guess
-        counts = list(expected)
-        for _attempt in range(3):
-            starts = list(accumulate(counts[:-1], initial=front_pages + 1))
-            total = front_pages + sum(counts)
+    book.work.mkdir(exist_ok=True)
+    parts = len(book.parts)
+    counting_front = (front([0] * parts, 0), None, [])   # the numbers written in do not change its length
+    front_pages = _front_pages_guess(parts, book.frame.page_size) if front_guess else layout([counting_front])[0][0]
+    front_file = book.work / "front.pdf"
+    counts = list(expected)
+    for attempt in range(3):
+        starts = list(accumulate(counts[:-1], initial=front_pages + 1))
+        total = front_pages + sum(counts)
+        if early is not None:
+            chunks = [[0]] + [[i + 1 for i in chunk] for chunk in _chunks(counts[1:], budget)]
+        else:
             chunks = _chunks(counts, budget)
-            files = [work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
-            docs = [] if front_measured else [counting_front]
-            docs += [(document_html("".join(section(i) for i in chunk), frame,
-                                    extra_css=numbered(starts[chunk[0]], total)),
-                      str(file), [f"part-{i}" for i in chunk]) for chunk, file in zip(chunks, files)]
-            laid_out = layout(docs)
-            measured_front = front_pages if front_measured else laid_out.pop(0)[0]
-            front_measured = True
-            measured = list(counts)
-            for chunk, (pages, firsts) in zip(chunks, laid_out):
-                edges = [*firsts, pages]
-                for j, i in enumerate(chunk):
-                    measured[i] = edges[j + 1] - edges[j]
-            if measured == counts and measured_front == front_pages:
-                break
-            counts, front_pages = measured, measured_front
-        front_file = work / "front.pdf"
-        layout([(front(starts, total), str(front_file), [])])
-        _merge_chunks([front_file, *files], starts, path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        files = [book.work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
+        reuse = early is not None and attempt == 0 and (early.first_page, early.total) == (starts[0], total)
+        docs = [(front(starts, total), str(front_file), [])]
+        docs += [book.chunk(chunk, starts[chunk[0]], total, file)
+                 for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)]
+        (measured_front, _), *laid_out = layout(docs)
+        if reuse:
+            assert early is not None
+            try:
+                laid_out.insert(0, early.result.result())
+                files[0] = early.file
+            except Exception:  # noqa: BLE001 - the worker failed it: laid out here, as any chunk
+                laid_out.insert(0, layout([book.chunk(chunks[0], starts[0], total, files[0])])[0])
+        measured = list(counts)
+        for chunk, (pages, firsts) in zip(chunks, laid_out):
+            edges = [*firsts, pages]
+            for j, i in enumerate(chunk):
+                measured[i] = edges[j + 1] - edges[j]
+        if measured == counts and measured_front == front_pages:
+            break
+        counts, front_pages = measured, measured_front
+    _merge_chunks([front_file, *files], starts, book.path)
 
 
 def _merge_chunks(files: list[Path], starts: list[int], path: Path) -> None:
@@ -299,6 +367,7 @@ def _merge_chunks(files: list[Path], starts: list[int], path: Path) -> None:
                 target = writer.pages[starts[int(uri[len(PART_LINK):])] - 1].indirect_reference
                 annot[NameObject("/A")] = DictionaryObject({
                     NameObject("/S"): NameObject("/GoTo"), NameObject("/D"): ArrayObject([target, NameObject("/Fit")])})
+    _plan_links_to_files(writer)
     buffer = io.BytesIO()
     writer.write(buffer)
     write_atomic(path, buffer.getvalue())

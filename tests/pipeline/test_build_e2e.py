@@ -305,7 +305,7 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
     in_chunks = pack._write_book_in_chunks
 
     def spied(*args: object, **kwargs: object) -> None:
-        side_by_side.append(getattr(args[9], "__self__", None))   # the layout: a PackPool's, or this process's
+        side_by_side.append(getattr(args[3], "__self__", None))   # the layout: a PackPool's, or this process's
         in_chunks(*args, **kwargs)
 
     monkeypatch.setattr(pack, "_write_book_in_chunks", spied)
@@ -323,3 +323,55 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
         merged = PdfReader(book)
         assert _bookmarks(merged) == _bookmarks(one)
         assert _contents_targets(merged) == part_pages
+
+
+@pytest.mark.slow
+def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_are_the_books(built, manifest, tmp_path):
+    # While the account packs run, a worker lays out the book's portfolio part with the numbers a
+    # book of every planned part would give it. The book takes it only when its own numbers are
+    # those; with other numbers, or when that layout failed, it lays the part out again. Either way
+    # the book reads as the one laid out in one piece.
+    import shutil
+    from concurrent.futures import Future
+
+    from kamreports import open_portfolio
+    from kamreports.pipeline import pack
+    from kamreports.pipeline.build import plan_jobs
+    from kamreports.pipeline.jobs import NOTEBOOKS_DIR, JobResult
+    from kamreports.pipeline.render import Renderer
+
+    staging = tmp_path / "staging"
+    shutil.copytree(built, staging)
+    portfolio = open_portfolio()
+    jobs = plan_jobs(portfolio, ACCOUNTS, None, None, NOTEBOOKS_DIR)
+    pages = {p["key"]: p["pages"] for p in manifest["packs"]}
+    results = {job.key: JobResult(job.key, "built", pages=pages[job.key]) for job in jobs}
+    whole = pack.write_book(staging, portfolio, jobs, results, "").rename(tmp_path / "whole.pdf")
+    renderer = Renderer()
+    anchors_laid_out: list[list[str]] = []
+
+    def layout(docs):
+        anchors_laid_out.extend(anchors for _html, _path, anchors in docs)
+        return [pack.lay_out(*doc, renderer) for doc in docs]
+
+    def finished(value=None, error=None) -> Future:
+        future: Future = Future()
+        future.set_exception(error) if error else future.set_result(value)
+        return future
+
+    early = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
+                                      lambda doc: finished(pack.lay_out(*doc, renderer)))
+    assert early is not None and early.file.is_file()
+    wrong = pack.EarlyPart(early.first_page + 1, early.total + 1, early.file, early.result)
+    failed = pack.EarlyPart(early.first_page, early.total, early.file, finished(error=OSError("worker gone")))
+    for case, part, relaid in (("used", early, False), ("other numbers", wrong, True), ("failed", failed, True)):
+        if not part.file.is_file():   # the book removes its working folder: the early file again
+            pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
+                                      lambda doc: finished(pack.lay_out(*doc, renderer)))
+        anchors_laid_out.clear()
+        book = pack.write_book(staging, portfolio, jobs, results, "", parallel=(layout, 2), early=part)
+        assert (["part-0"] in anchors_laid_out) is relaid, case
+        assert pdf_pages(book) == pdf_pages(whole), case
+        assert _contents_targets(PdfReader(book)) == [p for d, t, p in _bookmarks(PdfReader(whole))
+                                                     if d == 0 and t != "Contents"], case
+    assert not (staging / "qbr_pack_2026Q3.pdf.parts").exists()   # nothing left beside the book
