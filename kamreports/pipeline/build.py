@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,9 +255,15 @@ class PackPool:
         else:
             stop_pool(self.executor)
 
-    def lay_out(self, docs: list[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
-        """Lay out book documents on the workers, in parallel (``pack.LayOut``)."""
-        return list(self.executor.map(_lay_out_in_worker, docs))
+    def lay_out(self, docs: Iterable[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
+        """Lay out book documents on the workers, in parallel (``pack.LayOut``). Each document is made
+        only when a worker is about to be free for it: a long book's HTML is never all in memory."""
+        futures: list[cf.Future] = []
+        for doc in docs:
+            futures.append(self.executor.submit(_lay_out_in_worker, doc))
+            while len(running := [f for f in futures if not f.done()]) > self.workers:
+                cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        return [future.result() for future in futures]
 
     def submit_lay_out(self, doc: tuple[str, str | None, list[str]]) -> cf.Future:
         """Lay out one book document on the next free worker; its future."""

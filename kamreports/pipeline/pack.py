@@ -4,11 +4,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
@@ -102,7 +103,7 @@ def pack_body(folder: Path, job: Job) -> str:
 #: Lays out documents, each (html, pdf path or None to count pages only, anchors to find), and returns
 #: for each its page count and the page (0-based) of each anchor: in this process, or spread over the
 #: build's warm workers (:meth:`~kamreports.pipeline.build.PackPool.lay_out`).
-LayOut = Callable[[list[tuple[str, "str | None", list[str]]]], list[tuple[int, list[int]]]]
+LayOut = Callable[[Iterable[tuple[str, "str | None", list[str]]]], list[tuple[int, list[int]]]]
 
 
 def lay_out(html: str, path: str | None, anchors: list[str], renderer: Renderer) -> tuple[int, list[int]]:
@@ -209,7 +210,9 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
         if parallel is not None and len(jobs) > 1:
             layout, workers = parallel
             rest = expected[1:] if early is not None else expected
-            budget = min(chunk_pages, math.ceil(sum(rest) / max(1, workers)))
+            # as many chunks as workers, and no more pages laid out at once than one chunk of
+            # chunk_pages would hold (memory: a 500-account book is 3,000 pages)
+            budget = max(1, min(math.ceil(chunk_pages / max(1, workers)), math.ceil(sum(rest) / max(1, workers))))
             _write_book_in_chunks(book, expected, budget, layout, front_guess=True, early=early)
         elif sum(expected) <= chunk_pages:
             body = _cover(portfolio, book.parts, logo) + "".join(book.section(i) for i in range(len(jobs)))
@@ -324,9 +327,9 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
             chunks = _chunks(counts, budget)
         files = [book.work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
         reuse = early is not None and attempt == 0 and (early.first_page, early.total) == (starts[0], total)
-        docs = [(front(starts, total), str(front_file), [])]
-        docs += [book.chunk(chunk, starts[chunk[0]], total, file)
-                 for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)]
+        docs = itertools.chain([(front(starts, total), str(front_file), [])],
+                               (book.chunk(chunk, starts[chunk[0]], total, file)   # made as they are laid out
+                                for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)))
         (measured_front, _), *laid_out = layout(docs)
         if reuse:
             assert early is not None

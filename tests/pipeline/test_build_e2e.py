@@ -351,6 +351,7 @@ def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_ar
     anchors_laid_out: list[list[str]] = []
 
     def layout(docs):
+        docs = list(docs)
         anchors_laid_out.extend(anchors for _html, _path, anchors in docs)
         return [pack.lay_out(*doc, renderer) for doc in docs]
 
