@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quarter", type=_quarter, help="e.g. 2026Q3 (default: latest complete quarter)")
     b.add_argument("--accounts", type=_accounts, help="comma-separated account ids (default: the key accounts)")
     b.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
-    b.add_argument("--workers", type=int, default=0, help="parallel workers (default: one per core, plus one)")
+    b.add_argument("--workers", type=int, default=0,
+                   help="parallel workers (default: one per core; one more from 16 packs a core)")
     b.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                    help="run the notebooks on this Dask distributed scheduler's workers instead of local processes "
                         "(also 'scheduler:' in the config); workers need kamreports[dask] and the same input paths")
