@@ -96,9 +96,11 @@ def portfolio_sentences(summary: pd.DataFrame, top_share: float, quarter: str, m
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         out.append(f"On the KAM matrix the key accounts sit as: {listed}.")
     if unplaced:
-        subject = ("The key account has" if len(keys) == 1 else f"All {len(keys)} key accounts have"
-                   if unplaced == len(keys) else f"{unplaced} of the {len(keys)} key accounts "
-                                                 f"{'has' if unplaced == 1 else 'have'}")
+        if unplaced < len(keys):
+            subject = f"{unplaced} of the {len(keys)} key accounts {'has' if unplaced == 1 else 'have'}"
+        else:
+            subject = {1: "The key account has", 2: "Both key accounts have"}.get(
+                len(keys), f"All {len(keys)} key accounts have")
         out.append(f"{subject} no stakeholders mapped: relationship not assessed, in no quadrant of the KAM matrix.")
     return out
 

@@ -98,9 +98,11 @@ def expected_portfolio_sentences(portfolio: Portfolio) -> list[str]:
         out.append("On the KAM matrix the key accounts sit as: "
                    + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]) + ".")
     if unplaced:
-        subject = ("The key account has" if len(keys) == 1 else f"All {len(keys)} key accounts have"
-                   if unplaced == len(keys) else f"{unplaced} of the {len(keys)} key accounts "
-                                                 f"{'has' if unplaced == 1 else 'have'}")
+        if unplaced < len(keys):
+            subject = f"{unplaced} of the {len(keys)} key accounts {'has' if unplaced == 1 else 'have'}"
+        else:
+            subject = {1: "The key account has", 2: "Both key accounts have"}.get(
+                len(keys), f"All {len(keys)} key accounts have")
         out.append(f"{subject} no stakeholders mapped: relationship not assessed, in no quadrant of the KAM matrix.")
     return out
 
@@ -429,3 +431,35 @@ def test_the_sample_company_sentences_as_printed(sample: Portfolio):
     assert s[-2] == ("4 managers look after key accounts, against the guideline of 5-15 key accounts each: 3 within it "
                      "and 1 below it (Lars Eriksen with 1). 4 other managers look after only non-key accounts.")
     assert not any("idle" in t or "100% of total profit" in t or "All 0" in t for t in s)
+
+
+def _with_stakeholders(portfolio: Portfolio, accounts: list[str]) -> Portfolio:
+    """The same company with one stakeholder mapped at each of ``accounts``."""
+    import dataclasses
+
+    ds = portfolio.dataset
+    people = pd.DataFrame([{"account_id": a, "name": f"Contact at {a}", "title": "Chief Executive Officer",
+                            "role": "decision_maker", "level": "executive", "influence": 4, "sentiment": 1,
+                            "last_contact": pd.Timestamp("2026-06-01")} for a in accounts],
+                          columns=ds.stakeholders.columns)
+    return build_portfolio(dataclasses.replace(ds, stakeholders=people.astype(ds.stakeholders.dtypes.to_dict())),
+                           portfolio.settings, Q)
+
+
+@pytest.mark.parametrize(("keys", "mapped", "said"), [
+    (["K1"], [], "The key account has no stakeholders mapped"),
+    (["K1", "K2"], [], "Both key accounts have no stakeholders mapped"),
+    (["K1", "K2", "K3"], [], "All 3 key accounts have no stakeholders mapped"),
+    (["K1", "K2", "K3"], ["K1"], "2 of the 3 key accounts have no stakeholders mapped"),
+    (["K1", "K2", "K3"], ["K1", "K2"], "1 of the 3 key accounts has no stakeholders mapped"),
+    (["K1", "K2", "K3"], ["K1", "K2", "K3"], None),
+])
+def test_key_accounts_without_stakeholders_are_counted_in_plain_words(keys, mapped, said):
+    # written out by hand: none, one, some and all of the key accounts without a stakeholder
+    p = _with_stakeholders(company(ONE_MANAGER, keys), mapped)
+    sentences = portfolio_sentences(p.summary, p.top20_share, Q, money)
+    unmapped = [s for s in sentences if "no stakeholders mapped" in s]
+    if said is None:
+        assert unmapped == []
+    else:
+        assert unmapped == [f"{said}: relationship not assessed, in no quadrant of the KAM matrix."]
