@@ -10,9 +10,10 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
 from ..formatting import SANE_CHANGE, beyond
-from .style import GREEN, GREY, NAVY, ORANGE, RED, SENTIMENT_COLORS, figure, house, money_axis, text_size
+from .style import GREEN, GREY, NAVY, ORANGE, RED, SENTIMENT_COLORS, figure, house, money_axis, remembered, text_size
 
 
+@remembered
 def growth_vs_target(growth: pd.DataFrame, currency: str = "$",
                      title: str = "Revenue against target by quarter", limit: float = SANE_CHANGE) -> Figure:
     """Bars of quarterly revenue, a target line, attainment printed above each bar; an attainment beyond
@@ -55,6 +56,7 @@ def _cell_offsets(stake_map: pd.DataFrame) -> pd.Series:
     return (rank - (size - 1) / 2) * step
 
 
+@remembered
 def stakeholder_grid(stake_map: pd.DataFrame, title: str = "Stakeholders: influence and sentiment") -> Figure:
     """Influence against sentiment, one labelled point per contact.
 
@@ -165,6 +167,7 @@ def _beside(dx: float, ha: str, side: str, count: int = 10, step: float = 4.0
                                         for i in range(count)]
 
 
+@remembered
 def year_forecast_chart(path: pd.DataFrame, annual_target: float | None = None, currency: str = "$",
                         title: str = "Full-year forecast against target") -> Figure:
     """The year to date and the forecast, from ``analytics.growth.forecast_path``, against the target.
@@ -287,6 +290,7 @@ def year_forecast_chart(path: pd.DataFrame, annual_target: float | None = None, 
     return fig
 
 
+@remembered
 def health_trend(timeline: pd.DataFrame, title: str = "Health and target attainment over the quarters",
                  limit: float = SANE_CHANGE) -> Figure:
     """Health score (0-100, left) and quarter attainment (right, %) for up to eight quarters and this one,

@@ -10,9 +10,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..analytics.portfolio import NOT_ASSESSED
-from .style import GREY, NAVY, ORANGE, QUADRANT_COLORS, figure, house, percent_axis, text_size
+from .style import GREY, NAVY, ORANGE, QUADRANT_COLORS, figure, house, percent_axis, remembered, text_size
 
 
+@remembered
 def pareto(curve: pd.DataFrame, top_share: float, title: str = "Revenue concentration (Pareto)") -> Figure:
     """Cumulative share of revenue against share of accounts, the top 20% marked."""
     with house():
@@ -237,6 +238,7 @@ def _name_positions(centres: np.ndarray, radii: np.ndarray, variants: list[list[
     return result, placed[start:]
 
 
+@remembered
 def kam_matrix(points: pd.DataFrame, split: float = 5.0, label_column: str = "name",
                title: str = "KAM portfolio matrix", previous: pd.DataFrame | None = None,
                previous_label: str | None = None, min_shift: float = 0.3, max_labels: int = 30) -> Figure:

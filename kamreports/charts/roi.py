@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .style import GREY, NAVY, ORANGE, RED, SKY, figure, house, money_axis, percent_axis
+from .style import GREY, NAVY, ORANGE, RED, SKY, figure, house, money_axis, percent_axis, remembered
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,6 +37,7 @@ def _no_data(ax: Axes, message: str) -> None:
     ax.grid(False)
 
 
+@remembered
 def roi_by_quarter(history: pd.DataFrame, title: str = "Programme ROI by quarter (rolling four-quarter windows)"
                    ) -> Figure:
     """ROI of each rolling window (``analytics.roi.roi_by_quarter``) as a line with labelled points,
@@ -102,6 +103,7 @@ def _row_limits(values: list[float]) -> tuple[float, float]:
     return centre - span / 2, centre + span / 2
 
 
+@remembered
 def key_vs_other(groups: pd.DataFrame, title: str = "Key accounts against the rest") -> Figure:
     """Key against other accounts on growth, gross and net retention, gross margin and profit after
     cost to serve: one row per measure, a dot per group joined by a line, each row on its own scale.
@@ -164,6 +166,7 @@ def key_vs_other(groups: pd.DataFrame, title: str = "Key accounts against the re
     return fig
 
 
+@remembered
 def whale_curve(curve: pd.DataFrame, currency: str = "$", title: str = "Whale curve: cumulative profit after cost "
                 "to serve") -> Figure:
     """Cumulative profit against accounts ranked by profit, most profitable first
@@ -218,6 +221,7 @@ def whale_curve(curve: pd.DataFrame, currency: str = "$", title: str = "Whale cu
     return fig
 
 
+@remembered
 def manager_load(load: pd.DataFrame, min_accounts: int = 5, max_accounts: int = 15,
                  title: str = "Key accounts per manager") -> Figure:
     """Horizontal bars of key accounts per manager (``analytics.roi.manager_load``) with the

@@ -17,12 +17,13 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .style import NAVY, figure, house, money_axis
+from .style import NAVY, figure, house, money_axis, remembered
 
 SHADES = LinearSegmentedColormap.from_list("kam_shares", ["#e3ecf5", "#8fb8de", NAVY])
 CELL_GAP = 1.5   # points of white between cells, so neighbouring shades stay apart in print
 
 
+@remembered
 def whitespace_heatmap(matrix: pd.DataFrame, estimates: pd.DataFrame | None = None,
                        account_labels: dict[str, str] | None = None, product_labels: dict[str, str] | None = None,
                        currency: str = "$", title: str = "Whitespace: products bought in the last four quarters"
