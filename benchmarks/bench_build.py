@@ -131,6 +131,16 @@ def _is_worker(proc: int | psutil.Process) -> bool:
     return "ipykernel" in cmdline or "spawn_main" in cmdline
 
 
+def _is_kernel(proc: int | psutil.Process) -> bool:
+    try:
+        if isinstance(proc, int):
+            with open(f"/proc/{proc}/cmdline", "rb") as fh:
+                return "ipykernel" in fh.read().decode(errors="replace")
+        return "ipykernel" in " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001 - gone between listing and reading
+        return False
+
+
 def _rss(proc: int | psutil.Process) -> int:
     if isinstance(proc, int):
         try:
@@ -165,7 +175,10 @@ class Measured:
         self.label = label
         self.wall = self.cpu = 0.0
         self.maxrss = self.tree_rss = self.tree_pss = 0
-        self.tree_rss_alone = 0      # peak summed RSS while no kernel or pool worker ran (the book phase)
+        self.tree_rss_alone = 0      # peak summed RSS while no kernel or pool worker ran
+        self.tree_rss_no_kernel = 0  # peak summed RSS while no kernel ran (the book, laid out by the workers)
+        self.tree_rss_at = 0.0       # seconds into the run at the peak, and the kernels then running
+        self.tree_rss_kernels = 0
         self.returncode = 0
         self.load = os.getloadavg()[0]
         self.log = ""
@@ -193,9 +206,13 @@ def run_measured(label: str, cmd: list[str], log: Path, env: dict | None = None,
             while not done.is_set():
                 procs = _tree(proc.pid)
                 total = sum(_rss(p) for p in procs)
-                m.tree_rss = max(m.tree_rss, total)
-                if m.tree_rss > 0 and not any(_is_worker(p) for p in procs):
+                if total > m.tree_rss:
+                    m.tree_rss, m.tree_rss_at = total, time.perf_counter() - started
+                    m.tree_rss_kernels = sum(_is_kernel(p) for p in procs)
+                if total > 0 and not any(_is_worker(p) for p in procs):
                     m.tree_rss_alone = max(m.tree_rss_alone, total)
+                if total > 0 and not any(_is_kernel(p) for p in procs):
+                    m.tree_rss_no_kernel = max(m.tree_rss_no_kernel, total)
                 if n % 5 == 0:
                     m.tree_pss = max(m.tree_pss, sum(_pss(p) for p in procs))
                 n += 1
@@ -598,8 +615,9 @@ def main() -> None:
             r = run_build(work, data, ids, True, log, f"build-{n}")
             results["memory_check"] = r
             print(f"\n{n}-account build with book: {r['seconds']:.0f} s ({r['built']}/{r['packs']} packs, "
-                  f"{r['pages']} pages), peak tree RSS {mb(r['tree_rss'])} (PSS {mb(r['tree_pss'])}; "
-                  f"with no kernel or worker running, i.e. the book: {mb(r['tree_rss_alone'])}), largest process "
+                  f"{r['pages']} pages), peak tree RSS {mb(r['tree_rss'])} at {r['tree_rss_at']:.0f} s with "
+                  f"{r['tree_rss_kernels']} kernels running (PSS {mb(r['tree_pss'])}; "
+                  f"with no kernel running, i.e. the book: {mb(r['tree_rss_no_kernel'])}), largest process "
                   f"{mb(r['maxrss'])}; target < 2 GB: {'met' if r['tree_rss'] < 2 * 2**30 else 'MISSED'}")
         else:
             k = args.k

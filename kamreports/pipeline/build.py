@@ -256,11 +256,12 @@ class PackPool:
             stop_pool(self.executor)
 
     def lay_out(self, docs: Iterable[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
-        """Lay out book documents on the workers, in parallel (``pack.LayOut``). Each document is made
-        only when a worker is about to be free for it: a long book's HTML is never all in memory."""
+        """Lay out book documents on the workers, in parallel (``pack.LayOut``), once every pack is
+        built (the workers stop their kernels first). Each document is made only when a worker is
+        about to be free for it: a long book's HTML is never all in memory."""
         futures: list[cf.Future] = []
         for doc in docs:
-            futures.append(self.executor.submit(_lay_out_in_worker, doc))
+            futures.append(self.executor.submit(_lay_out_in_worker, doc, True))
             while len(running := [f for f in futures if not f.done()]) > self.workers:
                 cf.wait(running, return_when=cf.FIRST_COMPLETED)
         return [future.result() for future in futures]
