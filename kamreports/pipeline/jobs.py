@@ -210,10 +210,9 @@ def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIME
 
 
 def _lay_out_in_worker(doc: tuple[str, str | None, list[str]], packs_done: bool = False) -> tuple[int, list[int]]:
-    """A part of the book laid out by this worker's warm renderer (``pack.lay_out``). ``packs_done``:
+    """A part of the book laid out by this worker's warm renderer (``Renderer.lay_out``). ``packs_done``:
     no pack is left to run, so the kernel is stopped first; its memory is the book's (a 500-pack
     build peaked at 2.3 GB with every idle kernel kept while the workers laid the book out)."""
-    from .pack import lay_out
     from .render import Renderer
 
     assert _WORKER is not None
@@ -221,7 +220,7 @@ def _lay_out_in_worker(doc: tuple[str, str | None, list[str]], packs_done: bool 
         _WORKER.close()
     if _WORKER._renderer is None:
         _WORKER._renderer = Renderer()
-    return lay_out(*doc, _WORKER._renderer)
+    return _WORKER._renderer.lay_out(*doc)
 
 
 def _started() -> bool:

@@ -36,7 +36,6 @@ from .jobs import BODY_MARKER, Job, JobResult
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .render import Renderer
 
 
 def book_name(quarter: str) -> str:
@@ -101,22 +100,9 @@ def pack_body(folder: Path, job: Job) -> str:
 
 
 #: Lays out documents, each (html, pdf path or None to count pages only, anchors to find), and returns
-#: for each its page count and the page (0-based) of each anchor: in this process, or spread over the
-#: build's warm workers (:meth:`~kamreports.pipeline.build.PackPool.lay_out`).
+#: for each its page count and the page (0-based) of each anchor (``Renderer.lay_out``): in this
+#: process, or spread over the build's warm workers (:meth:`~kamreports.pipeline.build.PackPool.lay_out`).
 LayOut = Callable[[Iterable[tuple[str, "str | None", list[str]]]], list[tuple[int, list[int]]]]
-
-
-def lay_out(html: str, path: str | None, anchors: list[str], renderer: Renderer) -> tuple[int, list[int]]:
-    """Lay out one document of the book; write its PDF to ``path`` (None: count its pages only).
-    The page count, and the page where each of ``anchors`` first appears (0 if it does not)."""
-    document = renderer.render(html)
-    at: dict[str, int] = {}   # a section's anchor is on every page it spans: keep the first
-    for n, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            at.setdefault(anchor, n)
-    if path is not None:
-        write_atomic(Path(path), renderer.pdf_of(document))
-    return len(document.pages), [at.get(a, 0) for a in anchors]
 
 
 @dataclass
@@ -220,7 +206,8 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
             _write_with_plan_links(Renderer().pdf_bytes(html)[0], book.path)
         else:
             renderer = Renderer()
-            _write_book_in_chunks(book, expected, chunk_pages, lambda docs: [lay_out(*doc, renderer) for doc in docs])
+            _write_book_in_chunks(book, expected, chunk_pages,
+                                  lambda docs: [renderer.lay_out(*doc) for doc in docs])
     finally:
         if early is not None:   # not used, or used: either way done before its folder goes
             with contextlib.suppress(Exception):

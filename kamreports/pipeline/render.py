@@ -429,6 +429,18 @@ class Renderer:
         with _captured_logs(("weasyprint", "fontTools"), self.last_pdf_messages):
             return document.write_pdf()
 
+    def lay_out(self, html: str, path: str | None, anchors: list[str]) -> tuple[int, list[int]]:
+        """Lay out one document of a book; write its PDF to ``path`` (None: count its pages only).
+        The page count, and the page (from 0) where each of ``anchors`` first appears (0 if it does not)."""
+        document = self.render(html)
+        at: dict[str, int] = {}   # a section's anchor is on every page it spans: keep the first
+        for n, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                at.setdefault(anchor, n)
+        if path is not None:
+            write_atomic(Path(path), self.pdf_of(document))
+        return len(document.pages), [at.get(a, 0) for a in anchors]
+
     def _fonts(self) -> Any:
         """One FontConfiguration for every document: a new one per document costs a font scan and
         leaves its Pango font map behind (~1 MB a pack over a 500-pack build)."""

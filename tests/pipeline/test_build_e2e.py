@@ -353,7 +353,7 @@ def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_ar
     def layout(docs):
         docs = list(docs)
         anchors_laid_out.extend(anchors for _html, _path, anchors in docs)
-        return [pack.lay_out(*doc, renderer) for doc in docs]
+        return [renderer.lay_out(*doc) for doc in docs]
 
     def finished(value=None, error=None) -> Future:
         future: Future = Future()
@@ -361,14 +361,14 @@ def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_ar
         return future
 
     early = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
-                                      lambda doc: finished(pack.lay_out(*doc, renderer)))
+                                      lambda doc: finished(renderer.lay_out(*doc)))
     assert early is not None and early.file.is_file()
     wrong = pack.EarlyPart(early.first_page + 1, early.total + 1, early.file, early.result)
     failed = pack.EarlyPart(early.first_page, early.total, early.file, finished(error=OSError("worker gone")))
     for case, part, relaid in (("used", early, False), ("other numbers", wrong, True), ("failed", failed, True)):
         if not part.file.is_file():   # the book removes its working folder: the early file again
             pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
-                                      lambda doc: finished(pack.lay_out(*doc, renderer)))
+                                      lambda doc: finished(renderer.lay_out(*doc)))
         anchors_laid_out.clear()
         book = pack.write_book(staging, portfolio, jobs, results, "", parallel=(layout, 2), early=part)
         assert (["part-0"] in anchors_laid_out) is relaid, case
