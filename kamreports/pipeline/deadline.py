@@ -27,8 +27,11 @@ from collections.abc import Iterator
 RENDER_TIMEOUT = 300
 
 
-class RenderTimeout(Exception):
-    """Raised in the code under :func:`deadline` when its time is up."""
+class RenderTimeout(BaseException):
+    """Raised in the code under :func:`deadline` when its time is up. A BaseException, like
+    KeyboardInterrupt: the timer may fire anywhere in WeasyPrint or nbconvert, and an ``except
+    Exception`` there (which keeps going after, say, an image it cannot read) would swallow it and the
+    layout would run on for minutes (seen once in CI: a 20,000-row table built in spite of the limit)."""
 
 
 @contextlib.contextmanager
@@ -51,7 +54,7 @@ def _alarm(seconds: float) -> Iterator[None]:
         raise RenderTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)   # and again every second, should one be swallowed
     try:
         yield
     finally:

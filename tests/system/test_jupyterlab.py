@@ -428,14 +428,15 @@ def _cmdline(p) -> list[str]:
 
 def _saved_notebook(lab: LabServer, deadline: float) -> nbformat.NotebookNode:
     """The notebook as JupyterLab saved it (Ctrl-S), once its outputs are on disk. A read that meets
-    the save half-way gets a 500 from the server (seen once in CI): it is asked again until the
-    deadline, and the last such error is reported if the file never reads whole."""
+    the save half-way gets a 500 or a 400 ("Unreadable Notebook": the file is not whole JSON yet)
+    from the server (each seen once in CI): it is asked again until the deadline, and the last such
+    error is reported if the file never reads whole."""
     last_error = ""
     while True:
         try:
             model = lab.api(f"/api/contents/{NOTEBOOK}?content=1")
         except urllib.error.HTTPError as exc:
-            if exc.code != 500:
+            if exc.code not in (400, 500):
                 raise
             last_error, model = f" (last read: HTTP {exc.code} {exc.reason})", None
         if model is not None:
