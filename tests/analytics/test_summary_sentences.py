@@ -449,6 +449,7 @@ def _with_stakeholders(portfolio: Portfolio, accounts: list[str]) -> Portfolio:
 @pytest.mark.parametrize(("keys", "mapped", "said"), [
     (["K1"], [], "The key account has no stakeholders mapped"),
     (["K1", "K2"], [], "Both key accounts have no stakeholders mapped"),
+    (["K1", "K2"], ["K1"], "1 of the 2 key accounts has no stakeholders mapped"),
     (["K1", "K2", "K3"], [], "All 3 key accounts have no stakeholders mapped"),
     (["K1", "K2", "K3"], ["K1"], "2 of the 3 key accounts have no stakeholders mapped"),
     (["K1", "K2", "K3"], ["K1", "K2"], "1 of the 3 key accounts has no stakeholders mapped"),
