@@ -117,20 +117,6 @@ def _proc_tree(pid: int) -> list[int]:
     return out
 
 
-def _is_worker(proc: int | psutil.Process) -> bool:
-    """A kernel or a pool worker (spawned with ``multiprocessing.spawn``), not the main process or
-    multiprocessing's resource tracker."""
-    try:
-        if isinstance(proc, int):
-            with open(f"/proc/{proc}/cmdline", "rb") as fh:
-                cmdline = fh.read().decode(errors="replace")
-        else:
-            cmdline = " ".join(proc.cmdline())
-    except Exception:  # noqa: BLE001 - gone between listing and reading
-        return False
-    return "ipykernel" in cmdline or "spawn_main" in cmdline
-
-
 def _is_kernel(proc: int | psutil.Process) -> bool:
     try:
         if isinstance(proc, int):
@@ -175,7 +161,6 @@ class Measured:
         self.label = label
         self.wall = self.cpu = 0.0
         self.maxrss = self.tree_rss = self.tree_pss = 0
-        self.tree_rss_alone = 0      # peak summed RSS while no kernel or pool worker ran
         self.tree_rss_no_kernel = 0  # peak summed RSS while no kernel ran (the book, laid out by the workers)
         self.tree_rss_at = 0.0       # seconds into the run at the peak, and the kernels then running
         self.tree_rss_kernels = 0
@@ -209,8 +194,6 @@ def run_measured(label: str, cmd: list[str], log: Path, env: dict | None = None,
                 if total > m.tree_rss:
                     m.tree_rss, m.tree_rss_at = total, time.perf_counter() - started
                     m.tree_rss_kernels = sum(_is_kernel(p) for p in procs)
-                if total > 0 and not any(_is_worker(p) for p in procs):
-                    m.tree_rss_alone = max(m.tree_rss_alone, total)
                 if total > 0 and not any(_is_kernel(p) for p in procs):
                     m.tree_rss_no_kernel = max(m.tree_rss_no_kernel, total)
                 if n % 5 == 0:

@@ -166,7 +166,8 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .pipeline.build import BuildOptions, build
+    from .pipeline.options import BuildOptions
+    from .pipeline.pool import start_early
 
     if args.backfill:
         return _cmd_backfill(args)
@@ -192,7 +193,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
                            scheduler=args.scheduler, render_timeout=args.render_timeout)
     log_file = getattr(args, "log_file", None)
     try:
-        report = build(options, progress=on_done, on_plan=on_plan)
+        with start_early(options) as early:   # the workers boot while this process imports and reads the data
+            from .pipeline.build import build
+
+            report = build(options, progress=on_done, on_plan=on_plan, early=early)
     finally:
         if bar:
             bar[0].close()

@@ -20,6 +20,7 @@ from .errors import ConfigError, DataValidationError, KamError, Problem, Problem
 from .files import path_fingerprint
 from .model import Portfolio, build_portfolio, private_copy
 from .periods import QuarterError, shift_quarter
+from .protocol import SHARED_PORTFOLIO_ENV
 from .records import attach_history, load_history, records_fingerprint, records_root
 
 
@@ -217,8 +218,6 @@ def load_inputs(config: Path | str | None = None, data: Path | str | None = None
 
 
 _PORTFOLIOS: dict[tuple, Portfolio] = {}
-#: The file where a build leaves the portfolio it computed, for its kernels (see :func:`share_portfolio`).
-SHARED_PORTFOLIO_ENV = "KAMREPORTS_SHARED_PORTFOLIO"
 
 
 def _portfolio_key(settings: Settings, data: str | Path | None, config: str | Path | None, quarter: str | None,

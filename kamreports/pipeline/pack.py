@@ -301,8 +301,10 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
 
     book.work.mkdir(exist_ok=True)
     parts = len(book.parts)
-    counting_front = (front([0] * parts, 0), None, [])   # the numbers written in do not change its length
-    front_pages = _front_pages_guess(parts, book.frame.page_size) if front_guess else layout([counting_front])[0][0]
+    if front_guess:
+        front_pages = _front_pages_guess(parts, book.frame.page_size)
+    else:   # the numbers written in do not change its length
+        front_pages = layout([(front([0] * parts, 0), None, [])])[0][0]
     front_file = book.work / "front.pdf"
     counts = list(expected)
     for attempt in range(3):

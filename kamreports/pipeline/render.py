@@ -33,7 +33,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
 from ..files import write_atomic
-from ..present.html import OMIT_SECTION
+from ..protocol import OMIT_SECTION
 
 __all__ = [
     "PageFrame",

@@ -15,6 +15,7 @@ from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from ..charts.style import png_bytes
+from ..protocol import OMIT_SECTION
 
 Formatter = Callable[[object], str]
 
@@ -95,8 +96,6 @@ def bullet_list(items: Iterable[str], css_class: str = "") -> HTML:
     return HTML(f'<ul class="{_e(css_class)}">' + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
 
 
-#: Marks an output whose section the pack leaves out (pipeline.render.without_omitted_sections).
-OMIT_SECTION = "<!--kamreports:omit-section-->"
 
 
 def omitted_section(reason: str) -> HTML:

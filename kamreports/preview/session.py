@@ -18,10 +18,12 @@ fixes it brings the pack back.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,9 +217,40 @@ class PreviewSession:
                          f"{problem.message}: {problem.value!r}")
         return Shown.of(problem)
 
-    def close(self) -> None:
-        """Stop the kernel (and with it every process the preview started)."""
-        self.worker.close()
+    def close(self, at_once: bool = False) -> None:
+        """Stop the kernel (and with it every process the preview started). ``at_once``: kill it without
+        a word to it, which needs no event loop: after Ctrl-C or SIGTERM, which may have landed inside
+        the kernel client's event loop, a polite shutdown could wait on that loop for ever."""
+        if at_once:
+            self.worker.kill()
+        else:
+            self.worker.close()
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[dict[str, str]]:
+    """Ctrl-C and SIGTERM stop the preview: each raises in the main thread, as usual, and is also
+    noted, so that one swallowed by a library on its way up still ends the loop at its next turn.
+    Yields the note: ``{"by": "Ctrl-C" | "SIGTERM"}`` once a signal came."""
+    stopped: dict[str, str] = {}
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped
+        return
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGTERM:
+            stopped["by"] = "SIGTERM"
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)   # a second SIGTERM ends the process at once
+            raise Terminated()
+        stopped.setdefault("by", "Ctrl-C")
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_preview(options: PreviewOptions, say: Callable[[str], None] = print,
@@ -232,9 +265,19 @@ def run_preview(options: PreviewOptions, say: Callable[[str], None] = print,
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                                name="kamreports-preview-http", daemon=True)
     serving.start()
+    with _stop_on_signals() as stopped:
+        _serve(options, store, server, say, ready, stopped)
+        serving.join(5)
+    say(f"preview stopped ({stopped.get('by', 'Ctrl-C')})")
+    return 0
+
+
+def _serve(options: PreviewOptions, store: PageStore, server: PreviewServer, say: Callable[[str], None],
+           ready: Callable[[PreviewServer], None] | None, stopped: dict[str, str]) -> None:
+    """The preview's loop: the first build, the warm-up, then a refresh per batch of saves, until
+    a signal is noted in ``stopped``."""
     session: PreviewSession | None = None
     watcher: Watcher | None = None
-    stopped_by = "Ctrl-C"
     try:
         session = PreviewSession(options, store, say)
         say(f"Preview of {session.label} at {server.url}  (Ctrl-C stops it)")
@@ -245,9 +288,9 @@ def run_preview(options: PreviewOptions, say: Callable[[str], None] = print,
             say(f"  watching {line}")
         session.refresh(None)
         pending = watcher.next(0)
-        if pending is None:   # nothing saved meanwhile: spend the analyst's reading time on the kernel
+        if pending is None and not stopped:   # nothing saved meanwhile: spend the reading time on the kernel
             session.warm_up()
-        while True:
+        while not stopped:
             changes, pending = pending or watcher.next(0.25), None
             if changes is None:
                 continue
@@ -259,7 +302,7 @@ def run_preview(options: PreviewOptions, say: Callable[[str], None] = print,
                 for line in targets.describe():
                     say(f"  watching {line}")
     except KeyboardInterrupt as exc:
-        stopped_by = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+        stopped.setdefault("by", "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C")
     finally:
         if watcher is not None:
             watcher.stop()
@@ -267,7 +310,4 @@ def run_preview(options: PreviewOptions, say: Callable[[str], None] = print,
         server.shutdown()
         server.server_close()
         if session is not None:
-            session.close()
-        serving.join(5)
-    say(f"preview stopped ({stopped_by})")
-    return 0
+            session.close(at_once=bool(stopped))

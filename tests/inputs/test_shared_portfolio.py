@@ -11,7 +11,7 @@ import pytest
 
 from kamreports import inputs
 from kamreports.cli import main
-from kamreports.pipeline import build as build_module
+from kamreports.pipeline import pool as pool_module
 from tests.conftest import pdf_pages
 
 
@@ -72,7 +72,7 @@ def test_packs_are_the_same_whether_the_portfolio_is_shared_or_computed(tmp_path
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "kamreports-portfolio-*")))
     texts = {}
     for shared in (True, False):
-        monkeypatch.setattr(build_module, "SHARE_PORTFOLIO", shared)
+        monkeypatch.setattr(pool_module, "SHARE_PORTFOLIO", shared)
         out = tmp_path / str(shared)
         assert main(["build", "--accounts", "ACC-0002", "--output", str(out), "--no-book", "--workers", "2",
                      "--quiet"]) == 0

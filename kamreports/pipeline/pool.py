@@ -1,0 +1,240 @@
+"""The build's worker processes: started, fed packs, stopped.
+
+Kept apart from :mod:`.build`, and free of pandas and matplotlib imports, so a build can start its
+workers before it imports and reads anything heavy (:func:`start_early`): on a small build the workers'
+and kernels' start-up is a good part of the whole, and it then overlaps the build's own.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import BuildError
+from ..protocol import SHARED_PORTFOLIO_ENV
+from .deadline import RENDER_TIMEOUT
+from .jobs import Job, JobResult, Worker, _init_worker, _lay_out_in_worker, _run_in_worker, _started
+
+if TYPE_CHECKING:
+    from ..model import Portfolio
+    from .options import BuildOptions
+
+log = logging.getLogger(__name__)
+#: Kernels load the build's portfolio rather than compute it again (off: each computes its own).
+SHARE_PORTFOLIO = True
+
+
+class PackPool:
+    """The build's worker processes: each a warm kernel and a renderer (:class:`~.jobs.Worker`).
+
+    Started as soon as the build knows it will run packs, before it reads the earlier quarters: each
+    worker starts its kernel, loads the notebooks' imports there and warms its renderer
+    (:meth:`~.jobs.Worker.warm_up`) while the build is still busy, so the first packs do not wait
+    for it. The same workers then lay out the book in chunks side by side (:meth:`lay_out`).
+    Leaving the ``with`` block normally waits for the workers; by an exception, stops them
+    (:func:`stop_pool`)."""
+
+    def __init__(self, workers: int, timeout: int | None, render_timeout: float | None = RENDER_TIMEOUT):
+        self.workers = workers
+        context = multiprocessing.get_context("spawn")
+        self.executor = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                               initargs=(timeout, render_timeout, True))
+        for _ in range(workers):   # the executor starts a process per task waiting: all of them, now
+            self.executor.submit(_started)
+
+    def __enter__(self) -> PackPool:
+        return self
+
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
+        if exc_type is None:
+            self.executor.shutdown(wait=True)
+        else:
+            stop_pool(self.executor)
+
+    def lay_out(self, docs: Iterable[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
+        """Lay out book documents on the workers, in parallel (``pack.LayOut``), once every pack is
+        built (the workers stop their kernels first). Each document is made only when a worker is
+        about to be free for it: a long book's HTML is never all in memory."""
+        futures: list[cf.Future] = []
+        for doc in docs:
+            futures.append(self.executor.submit(_lay_out_in_worker, doc, True))
+            while len(running := [f for f in futures if not f.done()]) > self.workers:
+                cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        return [future.result() for future in futures]
+
+    def submit_lay_out(self, doc: tuple[str, str | None, list[str]]) -> cf.Future:
+        """Lay out one book document on the next free worker; its future."""
+        return self.executor.submit(_lay_out_in_worker, doc)
+
+
+def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
+             on_done: Callable[[Job, JobResult], None],
+             render_timeout: float | None = RENDER_TIMEOUT, pool: PackPool | None = None) -> dict[str, JobResult]:
+    """Run jobs; in-process for one worker, else on ``pool`` (or a pool of warm-kernel processes
+    started here and stopped after).
+
+    A pack that could not be written because of the disk (full, read-only) stops the run with a
+    BuildError, since every later pack would meet the same disk. Whatever stops the run (that,
+    Ctrl-C, SIGTERM) stops the workers and their kernels before it goes on up, so nothing is left
+    running and nothing writes into the staging folder while it is removed."""
+    results: dict[str, JobResult] = {}
+
+    def finish(job: Job, result: JobResult) -> None:
+        results[job.key] = result
+        on_done(job, result)
+        if result.storage_error:
+            raise BuildError(result.error or "writing the packs failed")
+
+    if pool is None and workers <= 1:
+        worker = Worker(timeout, render_timeout)
+        try:
+            for job in jobs:
+                finish(job, worker.run(job, staging))
+        finally:
+            worker.close()
+        return results
+    with contextlib.ExitStack() as owned:
+        if pool is None:
+            pool = owned.enter_context(PackPool(workers, timeout, render_timeout))
+        executor = pool.executor
+        # Packs are handed over as workers free up (one waiting beyond the running ones), not all at
+        # once: work that ``on_done`` gives the pool (the book's portfolio part) then runs next, not last.
+        waiting = collections.deque(jobs)
+        futures: dict[cf.Future, Job] = {}
+        try:
+            while waiting or futures:
+                while waiting and len(futures) <= pool.workers:
+                    job = waiting.popleft()
+                    futures[executor.submit(_run_in_worker, job, str(staging))] = job
+                done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    job = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker process died: fail its job only
+                        result = JobResult(job.key, "failed", error=f"worker died: {type(exc).__name__}: {exc}")
+                    finish(job, result)
+        except BaseException:
+            stop_pool(executor)
+            raise
+    return results
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
+    """Stop a pool now: queued jobs are dropped, and each worker gets SIGTERM, on which it kills its
+    kernel (in a session of its own, so it would outlive the worker) and exits; one that has not
+    gone after ``grace`` seconds is killed."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline_at = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.1, deadline_at - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+
+class SharedPortfolio:
+    """The file through which the build's kernels load its portfolio instead of computing it again
+    (``inputs.share_portfolio``; one computation per build instead of one per worker).
+
+    Named in the environment on entering, so the workers and kernels started from then on know it;
+    written by :meth:`write` once the portfolio has its history, before any notebook runs. A private
+    temporary folder (mode 0700), removed on leaving; nothing is shared when ``SHARE_PORTFOLIO`` is off."""
+
+    def __enter__(self) -> SharedPortfolio:
+        self.before = os.environ.get(SHARED_PORTFOLIO_ENV)
+        self.folder: Path | None = None
+        if SHARE_PORTFOLIO:
+            self.folder = Path(tempfile.mkdtemp(prefix="kamreports-portfolio-"))
+            os.environ[SHARED_PORTFOLIO_ENV] = str(self.folder / "portfolio.pickle")
+        return self
+
+    def write(self, portfolio: Portfolio, jobs: list[Job]) -> None:
+        from ..inputs import share_portfolio
+
+        if self.folder is None or not jobs:
+            return
+        params = {k: jobs[0].parameters.get(k) for k in ("data", "config", "quarter", "records")}
+        try:
+            share_portfolio(portfolio, self.folder / "portfolio.pickle", **params)
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the kernels then compute it themselves
+            log.debug("the portfolio is not shared with the kernels: %s", exc)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.before is None:
+            os.environ.pop(SHARED_PORTFOLIO_ENV, None)
+        else:
+            os.environ[SHARED_PORTFOLIO_ENV] = self.before
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+#: Packs per core from which a build runs one worker more than there are cores (see default_workers).
+EXTRA_WORKER_FROM = 16
+
+
+def default_workers(packs: int | None = None) -> int:
+    """One worker per core, plus one on a large build. A worker's core idles while its kernel runs a
+    cell and while messages go back and forth; on a long build an extra worker fills those gaps (100
+    packs on 2 cores: 98 s with 3 workers against 111 s with 2), while on a short one its start-up
+    (a process, a kernel, their imports) costs more than it fills (9 packs: 16.3 s with 2 against
+    17.5 s with 3; 21 packs: about even; README, Performance)."""
+    cores = os.cpu_count() or 1
+    return cores + 1 if packs is None or packs >= EXTRA_WORKER_FROM * cores else cores
+
+
+@dataclass
+class EarlyStart:
+    """What a build may start before it reads its inputs: the shared-portfolio file's name (in the
+    environment, so every worker and kernel started from then on knows it) and the pool."""
+
+    shared: SharedPortfolio
+    pool: PackPool | None = None
+
+
+def early_workers(options: BuildOptions) -> int:
+    """How many workers to start before the build reads its inputs; 0: none, the build starts its pool
+    itself once it knows. Only when the options alone say that every pack will be built (``--force``,
+    the ``--quarter`` not built yet in the output folder, or no quarter built there at all), on local
+    workers, and how many workers it needs (``--accounts`` counts the packs, or ``--workers`` is given)."""
+    if options.quarter:
+        built_before = (options.output / options.quarter / "manifest.json").exists()
+    else:   # the quarter comes from the data: any earlier build here may be of it
+        built_before = any(options.output.glob("*/manifest.json"))
+    every_pack = options.force or not built_before
+    if not every_pack or options.scheduler or (options.retry_failed and not options.force):
+        return 0
+    packs = len(dict.fromkeys(options.accounts)) + 1 if options.accounts else None
+    if packs is None and not options.workers:
+        return 0
+    workers = options.workers or default_workers(packs)
+    workers = min(workers, packs) if packs else workers
+    return workers if workers > 1 else 0
+
+
+@contextlib.contextmanager
+def start_early(options: BuildOptions) -> Iterator[EarlyStart]:
+    """The shared-portfolio file named, and the pool started (:func:`early_workers`), before the build
+    imports and reads anything. Leaving the block normally waits for the workers; by an exception
+    (bad input included), stops them and their kernels."""
+    with contextlib.ExitStack() as running:
+        early = EarlyStart(running.enter_context(SharedPortfolio()))
+        workers = early_workers(options)
+        if workers:
+            early.pool = running.enter_context(PackPool(workers, options.timeout, options.render_timeout))
+        yield early

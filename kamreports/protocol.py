@@ -1,0 +1,13 @@
+"""What the notebooks, their kernels and the pipeline agree on: a marker in the HTML the notebooks
+show, and the environment variable that hands the kernels the build's portfolio.
+
+A module of its own, with no imports, so any process can read them cheaply: the pipeline's workers
+never import the presentation layer (pandas and matplotlib: about a CPU-second at every worker's start).
+"""
+from __future__ import annotations
+
+#: Marks an output whose section the pack leaves out (pipeline.render.without_omitted_sections).
+OMIT_SECTION = "<!--kamreports:omit-section-->"
+
+#: Names the file of the portfolio the build computed (inputs.share_portfolio), for its kernels.
+SHARED_PORTFOLIO_ENV = "KAMREPORTS_SHARED_PORTFOLIO"
