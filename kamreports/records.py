@@ -194,10 +194,12 @@ def _swap_folder(folder: Path, files: dict[str, bytes]) -> Path:
     return folder
 
 
-def write_record(folder: Path, portfolio: Portfolio, inputs_hash: str, origin: str = "build") -> Path:
+def write_record(folder: Path, portfolio: Portfolio, inputs_hash: str, origin: str = "build",
+                 files: dict[str, bytes] | None = None) -> Path:
     """Write the quarter's record into ``folder`` (``<quarter folder>/record``), replacing any record
-    there as a whole."""
-    return _swap_folder(Path(folder), record_files(portfolio, inputs_hash, origin))
+    there as a whole. ``files``: :func:`record_files` made before (the build makes them while its
+    workers run the packs)."""
+    return _swap_folder(Path(folder), record_files(portfolio, inputs_hash, origin) if files is None else files)
 
 
 # --- reading -------------------------------------------------------------------------------------

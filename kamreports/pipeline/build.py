@@ -30,7 +30,16 @@ from ..inputs import load_inputs
 from ..model import Portfolio, build_portfolio
 from ..periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
 from ..present.brand import brand_logo
-from ..records import RECORD_DIR, attach_history, history_manifest, load_history, record_dir, records_root, write_record
+from ..records import (
+    RECORD_DIR,
+    attach_history,
+    history_manifest,
+    load_history,
+    record_dir,
+    record_files,
+    records_root,
+    write_record,
+)
 from .covers import COVER_CSS
 from .deadline import RenderTimeout, deadline
 from .jobs import NOTEBOOKS_DIR, Job, JobResult
@@ -264,7 +273,16 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     folder for the whole run. ``early``: what :func:`.pool.start_early` started before this module
     was even imported (the caller stops it); otherwise the build starts its own.
     """
-    from .pack import EarlyPart, book_name, start_portfolio_part, write_book, write_exports, write_index, write_manifest
+    from .pack import (
+        EarlyPart,
+        book_name,
+        export_files,
+        start_portfolio_part,
+        write_book,
+        write_exports,
+        write_index,
+        write_manifest,
+    )
 
     started = time.perf_counter()
     inputs = load_inputs(options.config, options.data, options.quarter, options.accounts)
@@ -346,6 +364,14 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                             early.extend([part] if part is not None else [])
 
                 results = dict(reused)
+                # what this process writes besides the packs, made while the workers run them
+                in_output = settings.records_path is None
+                side: dict[str, dict[str, bytes]] = {}
+
+                def side_files() -> None:
+                    side["exports"] = export_files(portfolio)
+                    side["record"] = record_files(portfolio, digest)
+
                 scheduler = options.scheduler or settings.scheduler
                 if scheduler and run:
                     from .dask_backend import run_jobs_on_dask
@@ -362,7 +388,8 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                     executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
                     shared.write(portfolio, run)
                     results.update(run_jobs(run, staging, workers, options.timeout, on_done,
-                                            options.render_timeout, pool=pool))
+                                            options.render_timeout, pool=pool,
+                                            meanwhile=side_files if pool is not None else None))
                 for key, why in todo.items():
                     results[key].reason = why
                 if final.is_dir() and not any(r.status == "built" for r in results.values()):
@@ -394,10 +421,12 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                                       f"{options.render_timeout:g} s for each of its {len(built)} packs) "
                                       "and was not made")
                         log.error("%s", book_error)
-                write_exports(staging, portfolio)
+                if not side:
+                    side_files()
+                write_exports(staging, portfolio, side["exports"])
                 # the quarter's record: in the quarter's folder (swapped into place with it), or in records:
-                in_output = settings.records_path is None
-                write_record(staging / RECORD_DIR if in_output else record_dir(records, quarter), portfolio, digest)
+                write_record(staging / RECORD_DIR if in_output else record_dir(records, quarter), portfolio, digest,
+                             files=side["record"])
                 seconds = time.perf_counter() - started
                 manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
                                           seconds, _versions(), prints, book_digest, executed_on,

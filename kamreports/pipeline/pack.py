@@ -502,8 +502,15 @@ def accounts_table(portfolio: Portfolio) -> pd.DataFrame:
     return out.sort_values("revenue_t4q", ascending=False, kind="mergesort")
 
 
-def write_exports(staging: Path, portfolio: Portfolio) -> list[str]:
-    """Machine-readable figures beside the packs: accounts.csv and roi.csv."""
-    write_atomic(staging / "accounts.csv", accounts_table(portfolio).to_csv(index=False))
-    write_atomic(staging / "roi.csv", portfolio.roi.table.to_csv(index=False))
-    return ["accounts.csv", "roi.csv"]
+def export_files(portfolio: Portfolio) -> dict[str, bytes]:
+    """Machine-readable figures beside the packs, as bytes: accounts.csv and roi.csv."""
+    return {"accounts.csv": accounts_table(portfolio).to_csv(index=False).encode("utf-8"),
+            "roi.csv": portfolio.roi.table.to_csv(index=False).encode("utf-8")}
+
+
+def write_exports(staging: Path, portfolio: Portfolio, files: dict[str, bytes] | None = None) -> list[str]:
+    """accounts.csv and roi.csv (:func:`export_files`, or ``files`` made before) beside the packs."""
+    files = export_files(portfolio) if files is None else files
+    for name, content in files.items():
+        write_atomic(staging / name, content)
+    return list(files)

@@ -79,9 +79,11 @@ class PackPool:
 
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
              on_done: Callable[[Job, JobResult], None],
-             render_timeout: float | None = RENDER_TIMEOUT, pool: PackPool | None = None) -> dict[str, JobResult]:
+             render_timeout: float | None = RENDER_TIMEOUT, pool: PackPool | None = None,
+             meanwhile: Callable[[], None] | None = None) -> dict[str, JobResult]:
     """Run jobs; in-process for one worker, else on ``pool`` (or a pool of warm-kernel processes
-    started here and stopped after).
+    started here and stopped after). ``meanwhile``: this process's own work, done once the workers
+    have their first packs (in-process: first), instead of after the last pack, when a core idles.
 
     A pack that could not be written because of the disk (full, read-only) stops the run with a
     BuildError, since every later pack would meet the same disk. Whatever stops the run (that,
@@ -96,6 +98,8 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
             raise BuildError(result.error or "writing the packs failed")
 
     if pool is None and workers <= 1:
+        if meanwhile is not None:
+            meanwhile()
         worker = Worker(timeout, render_timeout)
         try:
             for job in jobs:
@@ -116,6 +120,9 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
                 while waiting and len(futures) <= pool.workers:
                     job = waiting.popleft()
                     futures[executor.submit(_run_in_worker, job, str(staging))] = job
+                if meanwhile is not None:
+                    meanwhile, work = None, meanwhile
+                    work()
                 done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     job = futures.pop(future)
