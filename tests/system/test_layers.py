@@ -15,7 +15,7 @@ PACKAGE = Path(kamreports.__file__).resolve().parent
 
 LAYERS = [
     ("foundation", ["kamreports._fast", "kamreports.errors", "kamreports.files", "kamreports.formatting",
-                    "kamreports.periods", "kamreports.urls"]),
+                    "kamreports.periods", "kamreports.protocol", "kamreports.urls"]),
     ("config", ["kamreports.config"]),
     ("data", ["kamreports.data"]),
     ("analytics", ["kamreports.analytics"]),
