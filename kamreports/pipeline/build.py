@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..brand import brand_logo
 from ..config import Settings, settings_dict
 from ..data import Dataset
 from ..errors import BuildError, ConfigError, Problem
@@ -29,7 +30,6 @@ from ..formatting import display_name
 from ..inputs import load_inputs
 from ..model import Portfolio, build_portfolio
 from ..periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
-from ..present.brand import brand_logo
 from ..records import (
     RECORD_DIR,
     attach_history,

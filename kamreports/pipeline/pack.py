@@ -27,8 +27,7 @@ from ..files import write_atomic
 from ..formatting import display_name
 from ..model import Portfolio
 from ..periods import quarter_end
-from ..present.onepager import END as ONEPAGER_END
-from ..present.onepager import START as ONEPAGER_START
+from ..protocol import ONEPAGER_END, ONEPAGER_START
 from ..urls import mask_url
 from .covers import COVER_CSS, cover_html
 from .jobs import BODY_MARKER, Job, JobResult

@@ -26,10 +26,11 @@ from ..analytics.portfolio_story import attention, decisions, programme_verdict
 from ..config import Settings
 from ..model import AccountView, Portfolio
 from ..periods import quarter_end
+from ..protocol import ONEPAGER_END, ONEPAGER_START
 from .brand import brand_logo
 from .html import _e
 
-START, END = "<!--kamreports:onepager-->", "<!--/kamreports:onepager-->"
+START, END = ONEPAGER_START, ONEPAGER_END
 VERDICT_CLASS = {"on track": "good", "at risk": "warn", "off track": "bad"}
 
 

@@ -16,7 +16,7 @@ PACKAGE = Path(kamreports.__file__).resolve().parent
 LAYERS = [
     ("foundation", ["kamreports._fast", "kamreports.errors", "kamreports.files", "kamreports.formatting",
                     "kamreports.periods", "kamreports.protocol", "kamreports.urls"]),
-    ("config", ["kamreports.config"]),
+    ("config", ["kamreports.config", "kamreports.brand"]),
     ("data", ["kamreports.data"]),
     ("analytics", ["kamreports.analytics"]),
     ("model", ["kamreports.model"]),
