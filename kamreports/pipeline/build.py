@@ -50,6 +50,7 @@ from .pool import (  # noqa: F401 - PackPool, run_jobs, stop_pool, default_worke
     PackPool,
     SharedPortfolio,
     default_workers,
+    early_workers,
     run_jobs,
     stop_pool,
 )
@@ -215,15 +216,11 @@ def _versions() -> dict[str, str]:
 
 def _early_pool(options: BuildOptions, settings: Settings, quarter: str, packs: int,
                 running: contextlib.ExitStack) -> PackPool | None:
-    """The pool, started now when every pack will be built (``--force``, or no earlier build of the
-    quarter in the output folder), so its workers and kernels start while the build reads the earlier
-    quarters; None otherwise (the pool is then started once the packs to build are known)."""
-    if options.scheduler or settings.scheduler or (options.retry_failed and not options.force):
-        return None
-    if not options.force and (options.output / quarter / "manifest.json").exists():
-        return None
-    workers = max(1, min(options.workers or default_workers(packs), packs))
-    return running.enter_context(PackPool(workers, options.timeout, options.render_timeout)) if workers > 1 else None
+    """The pool, started now when every pack will be built (:func:`.pool.early_workers`), so its workers
+    and kernels start while the build reads the earlier quarters; None otherwise (the pool is then
+    started once the packs to build are known)."""
+    workers = 0 if settings.scheduler else early_workers(options, quarter, packs)
+    return running.enter_context(PackPool(workers, options.timeout, options.render_timeout)) if workers else None
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:

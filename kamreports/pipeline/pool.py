@@ -214,19 +214,21 @@ class EarlyStart:
     pool: PackPool | None = None
 
 
-def early_workers(options: BuildOptions) -> int:
-    """How many workers to start before the build reads its inputs; 0: none, the build starts its pool
-    itself once it knows. Only when the options alone say that every pack will be built (``--force``,
-    the ``--quarter`` not built yet in the output folder, or no quarter built there at all), on local
-    workers, and how many workers it needs (``--accounts`` counts the packs, or ``--workers`` is given)."""
-    if options.quarter:
-        built_before = (options.output / options.quarter / "manifest.json").exists()
+def early_workers(options: BuildOptions, quarter: str | None = None, packs: int | None = None) -> int:
+    """How many workers to start now, before the packs to build are decided; 0: none (the pool is then
+    started once they are). Only when every pack will be built (``--force``, the quarter not built yet
+    in the output folder, or, the quarter unknown, no quarter built there at all), on local workers,
+    and the number of packs (``packs``, or ``--accounts``) or of workers (``--workers``) is known.
+    ``quarter`` and ``packs``: what the build knows once it has read its inputs; before, the options."""
+    quarter = quarter or options.quarter
+    if quarter:
+        built_before = (options.output / quarter / "manifest.json").exists()
     else:   # the quarter comes from the data: any earlier build here may be of it
         built_before = any(options.output.glob("*/manifest.json"))
-    every_pack = options.force or not built_before
-    if not every_pack or options.scheduler or (options.retry_failed and not options.force):
+    if (built_before and not options.force) or options.scheduler or (options.retry_failed and not options.force):
         return 0
-    packs = len(dict.fromkeys(options.accounts)) + 1 if options.accounts else None
+    if packs is None and options.accounts:
+        packs = len(dict.fromkeys(options.accounts)) + 1
     if packs is None and not options.workers:
         return 0
     workers = options.workers or default_workers(packs)

@@ -89,3 +89,16 @@ def test_bad_input_met_with_the_pool_already_started_leaves_no_process_behind(tm
         time.sleep(0.2)
     assert not left, [" ".join(p.cmdline()) for p in left]
     assert not list(Path(tmp_path).glob("kamreports-portfolio-*"))
+
+
+def test_once_the_inputs_are_read_the_quarter_and_the_packs_decide(two_cores, tmp_path):
+    """The build's own call, after reading the data: it knows the quarter and how many packs."""
+    options = BuildOptions(output=tmp_path)   # no --accounts, no --workers: before the data, nothing starts
+    assert early_workers(options) == 0
+    assert early_workers(options, "2026Q3", packs=9) == 2
+    assert early_workers(options, "2026Q3", packs=40) == 3      # 16 packs a core and more: one worker more
+    assert early_workers(options, "2026Q3", packs=1) == 0       # one pack: it runs in this process
+    (tmp_path / "2026Q3").mkdir()
+    (tmp_path / "2026Q3" / "manifest.json").write_text("{}")
+    assert early_workers(options, "2026Q3", packs=9) == 0
+    assert early_workers(BuildOptions(output=tmp_path, force=True), "2026Q3", packs=9) == 2
