@@ -44,7 +44,7 @@ from .covers import COVER_CSS
 from .deadline import RenderTimeout, deadline
 from .jobs import NOTEBOOKS_DIR, Job, JobResult
 from .options import BuildOptions
-from .pool import (  # noqa: F401 - PackPool, run_jobs, stop_pool, default_workers: importable from here too
+from .pool import (  # noqa: F401 - the pool's names, importable from here too
     EXTRA_WORKER_FROM,
     EarlyStart,
     PackPool,

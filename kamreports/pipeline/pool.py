@@ -37,7 +37,8 @@ SHARE_PORTFOLIO = True
 class PackPool:
     """The build's worker processes: each a warm kernel and a renderer (:class:`~.jobs.Worker`).
 
-    Started as soon as the build knows it will run packs, before it reads the earlier quarters: each
+    Started as soon as it is known that every pack will be built: by the command line before the build
+    is even imported (:func:`start_early`), else by the build before it reads the earlier quarters. Each
     worker starts its kernel, loads the notebooks' imports there and warms its renderer
     (:meth:`~.jobs.Worker.warm_up`) while the build is still busy, so the first packs do not wait
     for it. The same workers then lay out the book in chunks side by side (:meth:`lay_out`).
