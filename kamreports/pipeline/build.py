@@ -385,8 +385,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                     executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
                     shared.write(portfolio, run)
                     results.update(run_jobs(run, staging, workers, options.timeout, on_done,
-                                            options.render_timeout, pool=pool,
-                                            meanwhile=side_files if pool is not None else None))
+                                            options.render_timeout, pool=pool, meanwhile=side_files))
                 for key, why in todo.items():
                     results[key].reason = why
                 if final.is_dir() and not any(r.status == "built" for r in results.values()):
@@ -418,7 +417,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                                       f"{options.render_timeout:g} s for each of its {len(built)} packs) "
                                       "and was not made")
                         log.error("%s", book_error)
-                if not side:
+                if not side:   # on Dask, or no pack to run
                     side_files()
                 write_exports(staging, portfolio, side["exports"])
                 # the quarter's record: in the quarter's folder (swapped into place with it), or in records:

@@ -121,9 +121,9 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
                 while waiting and len(futures) <= pool.workers:
                     job = waiting.popleft()
                     futures[executor.submit(_run_in_worker, job, str(staging))] = job
-                if meanwhile is not None:
-                    meanwhile, work = None, meanwhile
-                    work()
+                if meanwhile is not None:   # once, now that the workers have packs
+                    meanwhile()
+                    meanwhile = None
                 done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     job = futures.pop(future)
