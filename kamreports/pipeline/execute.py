@@ -82,15 +82,33 @@ def _quiet_kernel_logs() -> None:
 @lru_cache(maxsize=1)
 def _kernel_manager_class() -> type:
     # An async manager: nbclient polls its channels without blocking the event loop, which is
-    # what lets a cell timeout fire and a dead kernel be noticed. It remembers the clients it
-    # hands out, so WarmKernel can close what papermill leaves open.
+    # what lets a cell timeout fire and a dead kernel be noticed. It hands every notebook the same
+    # client: a new one per notebook waits for the kernel to be ready again, and jupyter_client's
+    # wait ends only after 0.2 s of silence on iopub, a fifth of a second idle per pack.
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+    class KeptClient(AsyncKernelClient):
+        """Ready once, then reused: nbclient matches every reply and output to the request it sent
+        (by message id), so what an earlier notebook left on the channels is skipped, not shown."""
+
+        def start_channels(self, *args: Any, **kwargs: Any) -> None:
+            if not self.channels_running:   # a second start would start the heartbeat thread twice
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:   # type: ignore[override]
+            if not self.__dict__.get("was_ready"):
+                await super().wait_for_ready(timeout=timeout)
+                self.__dict__["was_ready"] = True
+            elif not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
 
     class TrackingKernelManager(AsyncKernelManager):
         def client(self, **kwargs: Any) -> Any:
-            client = super().client(**kwargs)
-            self.opened_clients.append(client)
-            return client
+            if not self.opened_clients:
+                self.client_factory = KeptClient
+                self.opened_clients.append(super().client(**kwargs))
+            return self.opened_clients[0]
 
         @property
         def opened_clients(self) -> list[Any]:
@@ -122,12 +140,13 @@ class WarmKernel:
         self._uses = 0
 
     def _close_clients(self) -> None:
-        """Close the channels of the clients papermill opened on our kernel.
+        """Close the channels of the client papermill used on our kernel: when the kernel stops, or
+        after a run that ended half-way (the next run then starts with a new client).
 
-        nbclient leaves them open when it does not own the kernel manager. Each left-open client
-        keeps an iopub subscription that goes on queueing every later message of the kernel
-        (charts included) until its high-water mark: ~13 MB more per pack, in this process and in
-        the kernel, and a kernel sending every output to dozens of dead subscribers."""
+        nbclient leaves a client open when it does not own the kernel manager. A new client per
+        notebook, each left open, kept an iopub subscription queueing every later message of the
+        kernel (charts included) until its high-water mark: ~13 MB more per pack. The one kept
+        client reads its messages as it goes."""
         if self._km is not None:
             for client in self._km.opened_clients:
                 with contextlib.suppress(Exception):
@@ -194,8 +213,9 @@ class WarmKernel:
         except Exception:  # noqa: BLE001 - see above
             log.debug("kernel warm-up failed", exc_info=True)
             self.shutdown()
-        finally:
+        except BaseException:
             self._close_clients()
+            raise
 
     def run(self, notebook: Path, output: Path, parameters: dict[str, Any],
             timeout: int | None = None) -> ExecutionResult:
@@ -230,7 +250,8 @@ class WarmKernel:
                 raise
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise NotebookFailed(f"{type(exc).__name__}: {first_line}") from None
-        finally:
+        except BaseException:   # e.g. Ctrl-C half-way: what the kernel still sends is not for the next run
             self._close_clients()
+            raise
         self._uses += 1
         return ExecutionResult(nb, time.perf_counter() - started)

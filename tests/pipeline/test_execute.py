@@ -47,17 +47,60 @@ def _open_sockets() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, zmq.Socket) and not o.closed)
 
 
-def test_reusing_the_kernel_leaves_no_client_connected_between_notebooks(tmp_path):
+def test_reusing_the_kernel_keeps_one_client_and_no_socket_more_per_notebook(tmp_path):
     # papermill opens a client per notebook and leaves it open when it does not own the kernel;
-    # each one kept an iopub subscription that queued every later chart (~13 MB a pack).
+    # each one kept an iopub subscription that queued every later chart (~13 MB a pack). The
+    # kernel's manager now hands every notebook the same client, ready once.
     nb = _notebook(tmp_path / "chart.ipynb", "print('x' * 100_000)")
     kernel = WarmKernel(cwd=tmp_path)
     try:
         kernel.run(nb, tmp_path / "out0.ipynb", {"account_id": "A"})
         after_first = _open_sockets()
+        (client,) = kernel._km.opened_clients
         for i in range(1, 4):
             kernel.run(nb, tmp_path / f"out{i}.ipynb", {"account_id": str(i)})
         assert _open_sockets() == after_first
-        assert kernel._km.opened_clients == []
+        assert kernel._km.opened_clients == [client]
     finally:
         kernel.shutdown()
+    assert not client.channels_running   # stopped with its kernel
+
+
+def test_what_a_notebook_prints_after_it_ended_does_not_reach_the_next_one(tmp_path):
+    # One client for every notebook: a message the kernel sends late for the first notebook is still
+    # on the channel when the second runs, and must not become one of the second's outputs.
+    late = _notebook(tmp_path / "late.ipynb",
+                     "import threading, time\n"
+                     "def _late():\n    time.sleep(0.3)\n    print('LATE FROM THE FIRST NOTEBOOK', flush=True)\n"
+                     "threading.Thread(target=_late).start()")
+    second = _notebook(tmp_path / "second.ipynb", "import time\ntime.sleep(0.8)\nprint('second', account_id)")
+    kernel = WarmKernel(cwd=tmp_path)
+    try:
+        kernel.run(late, tmp_path / "out1.ipynb", {"account_id": "A"})
+        result = kernel.run(second, tmp_path / "out2.ipynb", {"account_id": "B"})
+    finally:
+        kernel.shutdown()
+    printed = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in result.notebook.cells]
+    assert printed[-1].strip() == "second B"
+    assert not any("LATE" in text for text in printed)
+
+
+def test_a_notebook_after_a_failed_one_runs_on_a_fresh_kernel_and_client(tmp_path):
+    failing = _notebook(tmp_path / "fails.ipynb", "raise ValueError('boom')")
+    fine = _notebook(tmp_path / "fine.ipynb", "print('fine', account_id)")
+    kernel = WarmKernel(cwd=tmp_path)
+    try:
+        kernel.run(fine, tmp_path / "out0.ipynb", {"account_id": "A"})
+        (first_client,) = kernel._km.opened_clients
+        try:
+            kernel.run(failing, tmp_path / "out1.ipynb", {"account_id": "B"})
+        except Exception as exc:   # noqa: BLE001 - NotebookFailed, checked below
+            assert "boom" in str(exc)
+        else:
+            raise AssertionError("the failing notebook did not fail")
+        assert not first_client.channels_running
+        result = kernel.run(fine, tmp_path / "out2.ipynb", {"account_id": "C"})
+        assert kernel._km.opened_clients and kernel._km.opened_clients[0] is not first_client
+    finally:
+        kernel.shutdown()
+    assert "".join(o.get("text", "") for o in result.notebook.cells[-1].outputs).strip() == "fine C"
