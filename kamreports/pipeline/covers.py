@@ -22,7 +22,7 @@ COVER_CSS = """
 def cover_html(company: str, logo_uri: str, kind: str, title: str, quarter: str, meta: str, mark: str,
                part_label: str | None = None) -> str:
     """A cover section. ``part_label`` seeds the book's running header on this page."""
-    from .render import css_string
+    from .document import css_string
 
     string_set = f' style="string-set: part {escape(css_string(part_label))}"' if part_label else ""
     return (

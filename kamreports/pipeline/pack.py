@@ -107,21 +107,32 @@ LayOut = Callable[[Iterable[tuple[str, "str | None", list[str]]]], list[tuple[in
 @dataclass
 class EarlyPart:
     """The book's first part, the portfolio review, laid out by a worker as soon as its pack is built,
-    while the account packs are still running (:func:`start_portfolio_part`). Laid out with the page
-    numbers a book of every planned part would give it (the front's length guessed); the book uses
-    it when its own numbers come out the same, and lays the part out again otherwise."""
+    while the account packs are still running (:func:`start_portfolio_part`), and with it the book's
+    front (cover and contents). Laid out with the page numbers a book of every planned part would
+    give them (the front's length guessed, each account summary one page); the book uses each when
+    its own numbers come out the same, and lays it out again otherwise."""
 
     first_page: int
     total: int
     file: Path
     result: Future   # -> (pages, the first page of the part), as LayOut gives
+    front_starts: tuple[int, ...] = ()   # the parts' first pages the early front lists
+    front_file: Path | None = None
+    front: Future | None = None          # -> (pages, []) of the early front
+
+    def wait(self) -> None:
+        """Until the workers are done with both (the book's folder is removed after)."""
+        for future in (self.result, self.front):
+            if future is not None:
+                with contextlib.suppress(Exception):
+                    future.result()
 
 
 class _Book:
     """What every piece of one book shares: its parts, page frame and style, and each part's HTML."""
 
     def __init__(self, staging: Path, portfolio: Portfolio, jobs: list[Job], logo: str):
-        from .render import PageFrame, css_string
+        from .document import PageFrame, css_string
 
         self.staging, self.portfolio, self.jobs, self.logo = staging, portfolio, jobs, logo
         self.parts = [(f"part-{i}", job.name) for i, job in enumerate(jobs)]
@@ -151,8 +162,15 @@ class _Book:
         return (f'{self.css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
                 f" @page :first {{ counter-reset: page {first_page}; }}")
 
+    def front(self, starts: list[int], total: int) -> str:
+        """Cover and contents, the parts' first pages written in, numbered from 1 of ``total``."""
+        from .document import document_html
+
+        return document_html(_cover(self.portfolio, self.parts, self.logo, starts), self.frame,
+                             extra_css=self.numbered(1, total))
+
     def chunk(self, parts: list[int], first_page: int, total: int, file: Path) -> tuple[str, str, list[str]]:
-        from .render import document_html
+        from .document import document_html
 
         html = document_html("".join(self.section(i) for i in parts), self.frame,
                              extra_css=self.numbered(first_page, total))
@@ -161,16 +179,22 @@ class _Book:
 
 def start_portfolio_part(staging: Path, portfolio: Portfolio, jobs: list[Job], pages: dict[str, int], logo: str,
                          submit: Callable[[tuple[str, str, list[str]]], Future]) -> EarlyPart | None:
-    """Lay out the book's portfolio part now (``submit``: to a worker), numbered as in a book of all
-    ``jobs``; None when the book's numbers cannot be known yet (a full book: the accounts' page counts)."""
+    """Lay out the book's portfolio part and its front now (``submit``: to a worker), numbered as in
+    a book of all ``jobs``; None when the book's numbers cannot be known yet (a full book: the
+    accounts' page counts). The front goes second: the part is the longer, and the front only
+    saves time at the end if the part is ready too."""
     book = _Book(staging, portfolio, jobs, logo)
     if not book.summaries or len(jobs) < 2 or jobs[0].kind != "portfolio":
         return None
     front = _front_pages_guess(len(jobs), book.frame.page_size)
-    total = front + sum(book.expected(pages))
+    counts = book.expected(pages)
+    total = front + sum(counts)
+    starts = tuple(accumulate(counts[:-1], initial=front + 1))
     book.work.mkdir(exist_ok=True)
-    file = book.work / "early-part-0.pdf"
-    return EarlyPart(front + 1, total, file, submit(book.chunk([0], front + 1, total, file)))
+    file, front_file = book.work / "early-part-0.pdf", book.work / "early-front.pdf"
+    part = submit(book.chunk([0], front + 1, total, file))
+    return EarlyPart(front + 1, total, file, part, starts, front_file,
+                     submit((book.front(list(starts), total), str(front_file), [])))
 
 
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
@@ -186,7 +210,7 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     chunks at once, and ``early``, its portfolio part laid out while the packs were being built, is
     used when its page numbers are the book's: on a small build, a second or so instead of several.
     """
-    from .render import Renderer, document_html
+    from .document import document_html
 
     book = _Book(staging, portfolio, jobs, logo)
     chunk_pages = chunk_pages or BOOK_CHUNK_PAGES
@@ -202,15 +226,18 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
         elif sum(expected) <= chunk_pages:
             body = _cover(portfolio, book.parts, logo) + "".join(book.section(i) for i in range(len(jobs)))
             html = document_html(body, book.frame, extra_css=book.css)
+            from .render import Renderer
+
             _write_with_plan_links(Renderer().pdf_bytes(html)[0], book.path)
         else:
+            from .render import Renderer
+
             renderer = Renderer()
             _write_book_in_chunks(book, expected, chunk_pages,
                                   lambda docs: [renderer.lay_out(*doc) for doc in docs])
     finally:
         if early is not None:   # not used, or used: either way done before its folder goes
-            with contextlib.suppress(Exception):
-                early.result.result()
+            early.wait()
         shutil.rmtree(book.work, ignore_errors=True)
     return book.path
 
@@ -291,12 +318,9 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
     longer or shorter (or a front of another length than guessed) makes a second pass with the
     measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
     (parallel), rather than first. ``early``: the first part is a chunk of its own, already laid out
-    (or being laid out) with the numbers it would be given if they come out the same."""
-    from .render import document_html
-
+    (or being laid out) with the numbers it would be given if they come out the same; so is the front."""
     def front(starts: list[int], total: int) -> str:
-        return document_html(_cover(book.portfolio, book.parts, book.logo, starts), book.frame,
-                             extra_css=book.numbered(1, total))
+        return book.front(starts, total)
 
     book.work.mkdir(exist_ok=True)
     parts = len(book.parts)
@@ -304,9 +328,9 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
         front_pages = _front_pages_guess(parts, book.frame.page_size)
     else:   # the numbers written in do not change its length
         front_pages = layout([(front([0] * parts, 0), None, [])])[0][0]
-    front_file = book.work / "front.pdf"
     counts = list(expected)
     for attempt in range(3):
+        front_file = book.work / "front.pdf"
         starts = list(accumulate(counts[:-1], initial=front_pages + 1))
         total = front_pages + sum(counts)
         if early is not None:
@@ -315,10 +339,20 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
             chunks = _chunks(counts, budget)
         files = [book.work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
         reuse = early is not None and attempt == 0 and (early.first_page, early.total) == (starts[0], total)
-        docs = itertools.chain([(front(starts, total), str(front_file), [])],
+        reuse_front = reuse and early is not None and early.front is not None and early.front_starts == tuple(starts)
+        docs = itertools.chain([] if reuse_front else [(front(starts, total), str(front_file), [])],
                                (book.chunk(chunk, starts[chunk[0]], total, file)   # made as they are laid out
                                 for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)))
-        (measured_front, _), *laid_out = layout(docs)
+        laid_out = layout(docs)
+        if reuse_front:
+            assert early is not None and early.front is not None and early.front_file is not None
+            try:
+                measured_front = early.front.result()[0]
+                front_file = early.front_file
+            except Exception:  # noqa: BLE001 - the worker failed it: laid out here
+                measured_front = layout([(front(starts, total), str(front_file), [])])[0][0]
+        else:
+            (measured_front, _), *laid_out = laid_out
         if reuse:
             assert early is not None
             try:

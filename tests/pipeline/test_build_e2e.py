@@ -326,11 +326,13 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
 
 
 @pytest.mark.slow
-def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_are_the_books(built, manifest, tmp_path):
+def test_the_portfolio_part_and_front_laid_out_early_are_used_only_when_their_page_numbers_are_the_books(built, manifest, tmp_path):
     # While the account packs run, a worker lays out the book's portfolio part with the numbers a
     # book of every planned part would give it. The book takes it only when its own numbers are
     # those; with other numbers, or when that layout failed, it lays the part out again. Either way
-    # the book reads as the one laid out in one piece.
+    # the book reads as the one laid out in one piece. The same for the front (cover and contents),
+    # laid out early beside the part.
+    import dataclasses
     import shutil
     from concurrent.futures import Future
 
@@ -363,15 +365,24 @@ def test_the_portfolio_part_laid_out_early_is_used_only_when_its_page_numbers_ar
     early = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
                                       lambda doc: finished(renderer.lay_out(*doc)))
     assert early is not None and early.file.is_file()
+    assert early.front is not None and early.front_file is not None and early.front_file.is_file()
     wrong = pack.EarlyPart(early.first_page + 1, early.total + 1, early.file, early.result)
     failed = pack.EarlyPart(early.first_page, early.total, early.file, finished(error=OSError("worker gone")))
-    for case, part, relaid in (("used", early, False), ("other numbers", wrong, True), ("failed", failed, True)):
-        if not part.file.is_file():   # the book removes its working folder: the early file again
-            pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
-                                      lambda doc: finished(renderer.lay_out(*doc)))
+    shifted = (early.front_starts[0], *(n + 1 for n in early.front_starts[1:]))   # the contents' numbers wrong
+    front_other = dataclasses.replace(early, front_starts=shifted)
+    front_failed = dataclasses.replace(early, front=finished(error=OSError("worker gone")))
+    # (the case, the early work handed to the book, whether the part and the front are laid out again)
+    cases = (("used", early, False, False), ("other numbers", wrong, True, True), ("failed", failed, True, True),
+             ("front with other numbers", front_other, False, True), ("front failed", front_failed, False, True))
+    for case, part, relaid, front_relaid in cases:
+        if not part.file.is_file():   # the book removes its working folder: the early files again
+            again = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
+                                              lambda doc: finished(renderer.lay_out(*doc)))
+            assert again is not None and again.front_starts == early.front_starts
         anchors_laid_out.clear()
         book = pack.write_book(staging, portfolio, jobs, results, "", parallel=(layout, 2), early=part)
         assert (["part-0"] in anchors_laid_out) is relaid, case
+        assert ([] in anchors_laid_out) is front_relaid, case   # the front is the document without anchors
         assert pdf_pages(book) == pdf_pages(whole), case
         assert _contents_targets(PdfReader(book)) == [p for d, t, p in _bookmarks(PdfReader(whole))
                                                      if d == 0 and t != "Contents"], case

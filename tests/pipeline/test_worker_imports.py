@@ -30,3 +30,20 @@ def test_the_check_above_can_fail() -> None:
     code = f"{WORKER_IMPORTS}, kamreports.present.html\nimport sys\nprint('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+BOOK_PIECES = ("import kamreports.pipeline.pack, kamreports.pipeline.covers\n"
+               "from kamreports.pipeline.document import PageFrame, document_html\n"
+               "html = document_html('<h1>Front</h1><table><tr><td>1</td></tr></table>', PageFrame('t', 'h', 'f'))\n"
+               "assert 'kam-keep' in html and 'Page ' in html\n")
+
+
+def test_the_build_process_frames_the_books_pieces_without_nbconvert() -> None:
+    """The build's own process makes the book's front and chunks (``document_html``) while the workers
+    run packs; importing nbconvert for that cost it half a CPU-second in the middle of the build."""
+    code = f"{BOOK_PIECES}import sys\nprint('nbconvert' in sys.modules, 'weasyprint' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+    seen = subprocess.run([sys.executable, "-c", f"{BOOK_PIECES}import kamreports.pipeline.render, sys\n"
+                           "print('nbconvert' in sys.modules)"], capture_output=True, text=True, check=True)
+    assert seen.stdout.strip() == "True"   # the check sees nbconvert once the renderer is imported
