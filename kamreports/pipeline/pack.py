@@ -319,9 +319,7 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
     measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
     (parallel), rather than first. ``early``: the first part is a chunk of its own, already laid out
     (or being laid out) with the numbers it would be given if they come out the same; so is the front."""
-    def front(starts: list[int], total: int) -> str:
-        return book.front(starts, total)
-
+    front = book.front
     book.work.mkdir(exist_ok=True)
     parts = len(book.parts)
     if front_guess:

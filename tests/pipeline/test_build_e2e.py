@@ -326,7 +326,7 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
 
 
 @pytest.mark.slow
-def test_the_portfolio_part_and_front_laid_out_early_are_used_only_when_their_page_numbers_are_the_books(built, manifest, tmp_path):
+def test_the_portfolio_part_and_front_laid_out_early_are_used_only_with_the_books_numbers(built, manifest, tmp_path):
     # While the account packs run, a worker lays out the book's portfolio part with the numbers a
     # book of every planned part would give it. The book takes it only when its own numbers are
     # those; with other numbers, or when that layout failed, it lays the part out again. Either way
