@@ -429,14 +429,16 @@ def _cmdline(p) -> list[str]:
 def _saved_notebook(lab: LabServer, deadline: float) -> nbformat.NotebookNode:
     """The notebook as JupyterLab saved it (Ctrl-S), once its outputs are on disk. A read that meets
     the save half-way gets a 500 or a 400 ("Unreadable Notebook": the file is not whole JSON yet)
-    from the server (each seen once in CI): it is asked again until the deadline, and the last such
-    error is reported if the file never reads whole."""
+    from the server, or a 404: finding the file half-written, jupyter_server moves it aside and puts
+    its backup (``.~account_plan.ipynb``) in its place, two renames a read can fall between (each
+    seen once in CI). It is asked again until the deadline, and the last such error is reported if
+    the file never reads whole."""
     last_error = ""
     while True:
         try:
             model = lab.api(f"/api/contents/{NOTEBOOK}?content=1")
         except urllib.error.HTTPError as exc:
-            if exc.code not in (400, 500):
+            if exc.code not in (400, 404, 500):
                 raise
             last_error, model = f" (last read: HTTP {exc.code} {exc.reason})", None
         if model is not None:
