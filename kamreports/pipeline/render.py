@@ -10,8 +10,8 @@ self-contained document whose CSS (``kamreports/templates/components.css`` for
 the pieces ``kamreports.present`` emits, then ``print.css`` for the document)
 gives paged layout: running header, "Page N of M", one h2 section per page.
 
-``document_html`` is public so the pipeline can wrap other fragments (a cover
-page, several notebooks' bodies joined into one book) in the same frame.
+The frame itself (``PageFrame``, ``document_html``, the style sheets) lives in :mod:`.document`,
+which does not import nbconvert; the public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -31,20 +31,12 @@ from traitlets.config import Config
 
 from ..files import write_atomic
 from ..protocol import OMIT_SECTION
-from .document import (  # noqa: F401 - the frame's names, as they were imported from here
+from .document import (  # noqa: F401 - the public frame names, importable from here as before
     COMPONENTS_CSS_PATH,
-    KEEP_TOGETHER_MAX_ROWS,
-    PAGE_SIZES,
     PRINT_CSS_PATH,
     TEMPLATES_DIR,
-    WIDE_MIN_COLUMNS,
-    XWIDE_MIN_COLUMNS,
     PageFrame,
-    _base_css,
-    annotate_tables,
-    css_string,
     document_html,
-    frame_css,
     strip_external,
 )
 

@@ -101,9 +101,9 @@ def test_use_pack_styles_shows_the_component_sheet_only():
 
 
 def test_packs_carry_the_component_sheet_then_the_print_sheet():
-    from kamreports.pipeline import render
+    from kamreports.pipeline import document
 
-    css = render._base_css()
+    css = document._base_css()
     components = COMPONENTS_CSS.read_text(encoding="utf-8")
     printed = (ROOT / "kamreports" / "templates" / "print.css").read_text(encoding="utf-8")
     assert css.index(components) < css.index(printed)
