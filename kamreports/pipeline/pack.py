@@ -162,12 +162,14 @@ class _Book:
         return (f'{self.css} @page {{ @bottom-right {{ content: "Page " counter(page) " of {total}"; }} }}'
                 f" @page :first {{ counter-reset: page {first_page}; }}")
 
-    def front(self, starts: list[int], total: int) -> str:
-        """Cover and contents, the parts' first pages written in, numbered from 1 of ``total``."""
+    def front(self, starts: list[int], total: int, file: Path | None) -> tuple[str, str | None, list[str]]:
+        """Cover and contents, the parts' first pages written in, numbered from 1 of ``total``: the
+        document to lay out (``file`` None: count its pages only), as :meth:`chunk` gives a chunk."""
         from .document import document_html
 
-        return document_html(_cover(self.portfolio, self.parts, self.logo, starts), self.frame,
+        html = document_html(_cover(self.portfolio, self.parts, self.logo, starts), self.frame,
                              extra_css=self.numbered(1, total))
+        return html, str(file) if file is not None else None, []
 
     def chunk(self, parts: list[int], first_page: int, total: int, file: Path) -> tuple[str, str, list[str]]:
         from .document import document_html
@@ -194,7 +196,7 @@ def start_portfolio_part(staging: Path, portfolio: Portfolio, jobs: list[Job], p
     file, front_file = book.work / "early-part-0.pdf", book.work / "early-front.pdf"
     part = submit(book.chunk([0], front + 1, total, file))
     return EarlyPart(front + 1, total, file, part, starts, front_file,
-                     submit((book.front(list(starts), total), str(front_file), [])))
+                     submit(book.front(list(starts), total, front_file)))
 
 
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
@@ -319,13 +321,12 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
     measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
     (parallel), rather than first. ``early``: the first part is a chunk of its own, already laid out
     (or being laid out) with the numbers it would be given if they come out the same; so is the front."""
-    front = book.front
     book.work.mkdir(exist_ok=True)
     parts = len(book.parts)
     if front_guess:
         front_pages = _front_pages_guess(parts, book.frame.page_size)
     else:   # the numbers written in do not change its length
-        front_pages = layout([(front([0] * parts, 0), None, [])])[0][0]
+        front_pages = layout([book.front([0] * parts, 0, None)])[0][0]
     counts = list(expected)
     for attempt in range(3):
         front_file = book.work / "front.pdf"
@@ -338,7 +339,7 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
         files = [book.work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
         reuse = early is not None and attempt == 0 and (early.first_page, early.total) == (starts[0], total)
         reuse_front = reuse and early is not None and early.front is not None and early.front_starts == tuple(starts)
-        docs = itertools.chain([] if reuse_front else [(front(starts, total), str(front_file), [])],
+        docs = itertools.chain([] if reuse_front else [book.front(starts, total, front_file)],
                                (book.chunk(chunk, starts[chunk[0]], total, file)   # made as they are laid out
                                 for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)))
         laid_out = layout(docs)
@@ -348,7 +349,7 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
                 measured_front = early.front.result()[0]
                 front_file = early.front_file
             except Exception:  # noqa: BLE001 - the worker failed it: laid out here
-                measured_front = layout([(front(starts, total), str(front_file), [])])[0][0]
+                measured_front = layout([book.front(starts, total, front_file)])[0][0]
         else:
             (measured_front, _), *laid_out = laid_out
         if reuse:
