@@ -417,6 +417,8 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                                       f"{options.render_timeout:g} s for each of its {len(built)} packs) "
                                       "and was not made")
                         log.error("%s", book_error)
+                if pool is not None:   # nothing more for the workers: they stop while this process writes the rest
+                    pool.release()
                 if not side:   # on Dask, or no pack to run
                     side_files()
                 write_exports(staging, portfolio, side["exports"])

@@ -13,7 +13,9 @@ import logging
 import multiprocessing
 import os
 import shutil
+import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,15 +54,30 @@ class PackPool:
                                                initargs=(timeout, render_timeout, True))
         for _ in range(workers):   # the executor starts a process per task waiting: all of them, now
             self.executor.submit(_started)
+        self._released: tuple[threading.Thread | None, list[multiprocessing.process.BaseProcess]] | None = None
 
     def __enter__(self) -> PackPool:
         return self
 
     def __exit__(self, exc_type: object, *_exc: object) -> None:
+        released_thread, released = self._released or (None, [])
         if exc_type is None:
             self.executor.shutdown(wait=True)
+            if released_thread is not None:
+                released_thread.join()
+            for process in released:
+                process.join()
         else:
-            stop_pool(self.executor)
+            stop_pool(self.executor, released)
+
+    def release(self) -> None:
+        """No more work for the workers: they begin to stop (each its kernel) without being waited for;
+        leaving the ``with`` block then waits for them. Called once the packs and the book are done, so
+        the workers' exit (about 0.4 s: each stops its kernel) overlaps the build's last writes."""
+        if self._released is None:
+            self._released = (getattr(self.executor, "_executor_manager_thread", None),
+                              list((getattr(self.executor, "_processes", None) or {}).values()))
+        self.executor.shutdown(wait=False)   # forgets its processes: they are kept above, to be waited for
 
     def lay_out(self, docs: Iterable[tuple[str, str | None, list[str]]]) -> list[tuple[int, list[int]]]:
         """Lay out book documents on the workers, in parallel (``pack.LayOut``), once every pack is
@@ -138,11 +155,13 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
     return results
 
 
-def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
+def stop_pool(pool: cf.ProcessPoolExecutor, released: Iterable[multiprocessing.process.BaseProcess] = (),
+              grace: float = 10.0) -> None:
     """Stop a pool now: queued jobs are dropped, and each worker gets SIGTERM, on which it kills its
     kernel (in a session of its own, so it would outlive the worker) and exits; one that has not
-    gone after ``grace`` seconds is killed."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    gone after ``grace`` seconds is killed. ``released``: its processes, if it was shut down already
+    without waiting (:meth:`PackPool.release`; the executor then no longer lists them)."""
+    processes = list({id(p): p for p in [*(getattr(pool, "_processes", None) or {}).values(), *released]}.values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
@@ -154,6 +173,46 @@ def stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 10.0) -> None:
             if process.is_alive():
                 process.kill()
                 process.join(5)
+
+
+#: The shared portfolio's folder in the temporary folder: this prefix, the build's process id, a dash.
+SHARE_PREFIX = "kamreports-portfolio-"
+#: Folders named by the prefix alone (made by earlier versions, which named no process) are removed this old.
+UNNAMED_SHARE_AGE = 24 * 3600
+
+
+def remove_abandoned_shares(folder: Path | None = None) -> list[Path]:
+    """Remove the shared-portfolio folders that builds killed outright (``kill -9``, out of memory) left
+    in the temporary folder: those whose build process no longer runs, and those from before folders
+    named their process once a day old. A build removes its own on leaving; one killed cannot, and the
+    file is the whole portfolio (2 MB for 150 accounts, far more for a large one). Only this user's."""
+    removed = []
+    root = Path(folder or tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for path in root.glob(f"{SHARE_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                info = path.lstat()
+                if not stat.S_ISDIR(info.st_mode) or info.st_uid != getattr(os, "getuid", lambda: info.st_uid)():
+                    continue
+                pid_part = path.name[len(SHARE_PREFIX):].split("-", 1)
+                if len(pid_part) == 2 and pid_part[0].isdigit():
+                    abandoned = not _process_runs(int(pid_part[0]))
+                else:
+                    abandoned = time.time() - info.st_mtime > UNNAMED_SHARE_AGE
+                if abandoned:
+                    shutil.rmtree(path)
+                    removed.append(path)
+    return removed
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # it runs, as another user
+        return True
+    return True
 
 
 class SharedPortfolio:
@@ -168,7 +227,8 @@ class SharedPortfolio:
         self.before = os.environ.get(SHARED_PORTFOLIO_ENV)
         self.folder: Path | None = None
         if SHARE_PORTFOLIO:
-            self.folder = Path(tempfile.mkdtemp(prefix="kamreports-portfolio-"))
+            remove_abandoned_shares()
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{SHARE_PREFIX}{os.getpid()}-"))
             os.environ[SHARED_PORTFOLIO_ENV] = str(self.folder / "portfolio.pickle")
         return self
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
+import sys
 import tempfile
+import time
 
 import pandas as pd
 import pytest
@@ -79,4 +82,48 @@ def test_packs_are_the_same_whether_the_portfolio_is_shared_or_computed(tmp_path
         texts[shared] = {p.relative_to(out).as_posix(): pdf_pages(p) for p in sorted(out.rglob("*.pdf"))}
         assert inputs.SHARED_PORTFOLIO_ENV not in os.environ   # restored after the build
     assert len(texts[True]) == 2 and texts[True] == texts[False]
-    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "kamreports-portfolio-*"))) == before   # removed
+    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "kamreports-portfolio-*")))
+    # its own removed (and any a killed build had left, which the build sweeps away: after may be fewer)
+    assert after <= before
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"kamreports-portfolio-{os.getpid()}-*"))
+
+
+def _dead_pid() -> int:
+    """The id of a process that ran and is gone (and, on a quiet machine, not reused yet)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(proc.stdout)
+
+
+def test_shares_left_by_killed_builds_are_removed_and_those_of_running_builds_kept(tmp_path):
+    prefix = pool_module.SHARE_PREFIX
+    dead = tmp_path / f"{prefix}{_dead_pid()}-abcd1234"
+    alive = tmp_path / f"{prefix}{os.getpid()}-efgh5678"        # this process runs
+    young_unnamed = tmp_path / f"{prefix}k2j4h6g8"              # an earlier version's, an hour old: may still run
+    old_unnamed = tmp_path / f"{prefix}q1w2e3r4"                # an earlier version's, two days old
+    for folder in (dead, alive, young_unnamed, old_unnamed):
+        folder.mkdir()
+        (folder / "portfolio.pickle").write_bytes(b"x" * 1000)
+    now = time.time()
+    os.utime(young_unnamed, (now - 3600, now - 3600))
+    os.utime(old_unnamed, (now - 2 * 86400, now - 2 * 86400))
+    not_a_folder = tmp_path / f"{prefix}{_dead_pid()}-file"     # a file with such a name is not ours to remove
+    not_a_folder.write_text("keep")
+    other = tmp_path / "someone-else-12345-abc"
+    other.mkdir()
+
+    removed = pool_module.remove_abandoned_shares(tmp_path)
+
+    assert sorted(removed) == sorted([dead, old_unnamed])
+    assert not dead.exists() and not old_unnamed.exists()
+    assert alive.is_dir() and young_unnamed.is_dir() and not_a_folder.is_file() and other.is_dir()
+    assert pool_module.remove_abandoned_shares(tmp_path) == []   # nothing left to remove
+
+
+def test_a_build_names_its_share_by_its_process_and_removes_it_on_leaving(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pool_module.SharedPortfolio() as shared:
+        assert shared.folder is not None and shared.folder.parent == tmp_path
+        assert shared.folder.name.startswith(f"{pool_module.SHARE_PREFIX}{os.getpid()}-")
+        assert os.environ[inputs.SHARED_PORTFOLIO_ENV] == str(shared.folder / "portfolio.pickle")
+    assert not shared.folder.exists()

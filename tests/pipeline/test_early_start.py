@@ -102,3 +102,27 @@ def test_once_the_inputs_are_read_the_quarter_and_the_packs_decide(two_cores, tm
     (tmp_path / "2026Q3" / "manifest.json").write_text("{}")
     assert early_workers(options, "2026Q3", packs=9) == 0
     assert early_workers(BuildOptions(output=tmp_path, force=True), "2026Q3", packs=9) == 2
+
+
+@pytest.mark.slow
+def test_a_pooled_build_has_stopped_its_workers_and_kernels_when_it_returns(tmp_path):
+    """The workers are let go before the build's last writes (``PackPool.release``), so their exit overlaps
+    them; the build still waits for them: once it returns, none runs and none is left unreaped (a zombie),
+    with no grace period."""
+    def children() -> dict[int, str]:
+        found = {}
+        for p in psutil.Process().children(recursive=True):
+            try:
+                found[p.pid] = p.status() + " " + " ".join(p.cmdline())
+            except psutil.ZombieProcess:
+                found[p.pid] = "zombie"
+            except psutil.NoSuchProcess:
+                continue
+        return {pid: what for pid, what in found.items() if "resource_tracker" not in what}
+
+    before = children()
+    code = main(["build", "--force", "--workers", "2", "--accounts", "ACC-0002", "--output", str(tmp_path / "out"),
+                 "--quiet", "--no-book"])
+    assert code == 0
+    left = {pid: what for pid, what in children().items() if pid not in before}
+    assert not left, left

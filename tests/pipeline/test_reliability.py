@@ -1,11 +1,13 @@
 """Failure isolation, timeouts, dead kernels, locks, kill -9 and incremental rebuilds, on real builds."""
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -116,7 +118,11 @@ def test_kill_minus_9_mid_build_keeps_the_previous_output_and_the_next_run_compl
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert tree_digest(out / "2026Q3") == before, "the previous output changed"
+    # the portfolio it shared with its kernels is left in the temporary folder (nothing runs to remove it) ...
+    left = glob.glob(os.path.join(tempfile.gettempdir(), f"kamreports-portfolio-{proc.pid}-*"))
+    assert left, "the killed build had shared no portfolio: this test no longer checks its removal"
     assert main(["build", "--accounts", TWO, "--output", str(out), "--quiet", "--no-book"]) == 0
+    assert not [path for path in left if os.path.exists(path)], "the next build left the killed build's share"
     assert not list(out.glob(".staging-*")) and not list(out.glob(".old-*"))
     assert {k: p["status"] for k, p in packs(out / "2026Q3").items()} == {
         "portfolio": "built", "ACC-0005": "built", "ACC-0147": "built"}
