@@ -45,7 +45,6 @@ from .deadline import RenderTimeout, deadline
 from .jobs import NOTEBOOKS_DIR, Job, JobResult
 from .options import BuildOptions
 from .pool import (  # noqa: F401 - the pool's names, importable from here too
-    EXTRA_WORKER_FROM,
     EarlyStart,
     PackPool,
     SharedPortfolio,

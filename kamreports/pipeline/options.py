@@ -17,7 +17,7 @@ class BuildOptions:
     quarter: str | None = None
     accounts: list[str] | None = None
     output: Path = Path("output")
-    workers: int = 0               # 0: one per core, plus one (default_workers)
+    workers: int = 0               # 0: one per core (default_workers)
     timeout: int | None = 600      # seconds a cell may run
     book: bool = True
     force: bool = False            # rebuild every pack even if its inputs are unchanged

@@ -96,7 +96,7 @@ def test_once_the_inputs_are_read_the_quarter_and_the_packs_decide(two_cores, tm
     options = BuildOptions(output=tmp_path)   # no --accounts, no --workers: before the data, nothing starts
     assert early_workers(options) == 0
     assert early_workers(options, "2026Q3", packs=9) == 2
-    assert early_workers(options, "2026Q3", packs=40) == 3      # 16 packs a core and more: one worker more
+    assert early_workers(options, "2026Q3", packs=40) == 2      # a long build too: one worker per core
     assert early_workers(options, "2026Q3", packs=1) == 0       # one pack: it runs in this process
     (tmp_path / "2026Q3").mkdir()
     (tmp_path / "2026Q3" / "manifest.json").write_text("{}")
