@@ -245,3 +245,15 @@ def hash_bytes(*parts: bytes | str) -> str:
         digest.update(part.encode() if isinstance(part, str) else part)
         digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def process_runs(pid: int) -> bool:
+    """Whether a process with this id runs (as any user): what a folder named by its writer's process id
+    needs to tell left behind by a killed process from in use."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # it runs, as another user
+        return True
+    return True

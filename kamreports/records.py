@@ -54,7 +54,7 @@ from .analytics.plan_progress import plan_snapshot
 from .config import PROJECT_ROOT, Settings, settings_changes, settings_dict
 from .data.plans import plan_files
 from .errors import ConfigError
-from .files import file_fingerprint, write_atomic
+from .files import file_fingerprint, process_runs, write_atomic
 from .model import Portfolio, build_portfolio
 from .periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
 
@@ -155,16 +155,6 @@ def record_files(portfolio: Portfolio, inputs_hash: str, origin: str = "build",
     return files
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _swap_folder(folder: Path, files: dict[str, bytes]) -> Path:
     """``files`` as the whole content of ``folder``: written (each atomically) into a new folder that
     replaces the old one in two renames. What a killed write left behind is put back or removed."""
@@ -172,7 +162,7 @@ def _swap_folder(folder: Path, files: dict[str, bytes]) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".{folder.name}-*-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_runs(int(pid)):
             if stale.name.startswith(f".{folder.name}-old-") and not folder.exists():
                 os.replace(stale, folder)          # killed between the two renames: the old record is back
             else:

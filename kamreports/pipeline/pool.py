@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError
+from ..files import process_runs
 from ..protocol import SHARED_PORTFOLIO_ENV
 from .deadline import RENDER_TIMEOUT
 from .jobs import Job, JobResult, Worker, _init_worker, _lay_out_in_worker, _run_in_worker, _started
@@ -196,23 +197,13 @@ def remove_abandoned_shares(folder: Path | None = None) -> list[Path]:
                     continue
                 pid_part = path.name[len(SHARE_PREFIX):].split("-", 1)
                 if len(pid_part) == 2 and pid_part[0].isdigit():
-                    abandoned = not _process_runs(int(pid_part[0]))
+                    abandoned = not process_runs(int(pid_part[0]))
                 else:
                     abandoned = time.time() - info.st_mtime > UNNAMED_SHARE_AGE
                 if abandoned:
                     shutil.rmtree(path)
                     removed.append(path)
     return removed
-
-
-def _process_runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:   # it runs, as another user
-        return True
-    return True
 
 
 class SharedPortfolio:
