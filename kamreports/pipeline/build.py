@@ -377,7 +377,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                                                     render_timeout=options.render_timeout))
                 else:
                     if pool is None and run:
-                        workers = max(1, min(options.workers or default_workers(len(run)), len(run)))
+                        workers = max(1, min(options.workers or default_workers(), len(run)))
                         if workers > 1:
                             pool = running.enter_context(PackPool(workers, options.timeout, options.render_timeout))
                     workers = pool.workers if pool is not None else 1

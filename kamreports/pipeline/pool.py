@@ -243,12 +243,11 @@ class SharedPortfolio:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def default_workers(packs: int | None = None) -> int:
-    """One worker per core, whatever the build's size (``packs`` is kept for callers; the count no longer
-    depends on it). A third worker on 2 cores used to pay on long builds, filling the 0.2 s each pack's
-    new kernel client waited for; with one kept client per kernel it no longer does, and it costs a
-    kernel's memory: 100 packs with the book, alternating, 113-116 s with 2 workers against 117-118 s
-    with 3, peak tree RSS 1,055 MB against 1,452 MB (README, Performance)."""
+def default_workers() -> int:
+    """One worker per core, whatever the build's size. A third worker on 2 cores used to pay on long
+    builds, filling the 0.2 s each pack's new kernel client waited for; with one kept client per kernel
+    it no longer does, and it costs a kernel's memory: 100 packs with the book, alternating, 113-116 s
+    with 2 workers against 117-118 s with 3, peak tree RSS 1,055 MB against 1,452 MB (README, Performance)."""
     return os.cpu_count() or 1
 
 
@@ -278,7 +277,7 @@ def early_workers(options: BuildOptions, quarter: str | None = None, packs: int 
         packs = len(dict.fromkeys(options.accounts)) + 1
     if packs is None and not options.workers:
         return 0
-    workers = options.workers or default_workers(packs)
+    workers = options.workers or default_workers()
     workers = min(workers, packs) if packs else workers
     return workers if workers > 1 else 0
 
