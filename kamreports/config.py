@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from .errors import ConfigError, Problem
 from .files import not_a_file_message, read_yaml, special_file
 from .periods import QuarterError, parse_quarter
+from .protocol import PAGE_SIZES
 from .urls import mask_url
 
 # Criteria the scoring matrix can derive from data; others are analyst-entered
@@ -38,7 +39,6 @@ WHITESPACE_PEER_GROUPS = ("size", "industry", "all")
 ROI_MATCHES = ("size", "industry", "size_industry", "all")
 ROI_COST_BASES = ("extra", "total")
 KINDS = ("csv", "excel", "parquet", "sql")          # where the data can come from (``data: {kind: ...}``)
-PAGE_SIZES = ("A4", "Letter")
 SEPARATORS = (",", ".", " ", "'", "\u202f", "")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

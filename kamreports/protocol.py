@@ -14,3 +14,6 @@ ONEPAGER_START, ONEPAGER_END = "<!--kamreports:onepager-->", "<!--/kamreports:on
 
 #: Names the file of the portfolio the build computed (inputs.share_portfolio), for its kernels.
 SHARED_PORTFOLIO_ENV = "KAMREPORTS_SHARED_PORTFOLIO"
+
+#: The page sizes a pack is laid out in: the settings accept these (config) and the page frame uses them.
+PAGE_SIZES = ("A4", "Letter")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..protocol import PAGE_SIZES
+
 __all__ = [
     "PageFrame",
     "document_html",
@@ -38,7 +40,6 @@ COMPONENTS_CSS_PATH = TEMPLATES_DIR / "components.css"
 #: The document: page, fonts, headings, prose, nbconvert wrappers, other tables.
 PRINT_CSS_PATH = TEMPLATES_DIR / "print.css"
 
-PAGE_SIZES = ("A4", "Letter")
 
 
 # Colours end up inside CSS; accept only plain colour syntax so a frame value
