@@ -291,3 +291,67 @@ def test_open_portfolio_reads_the_records_and_sees_a_new_one(tmp_path, data):
     again = open_portfolio(quarter="2026Q3", records=tmp_path)
     assert again.history.previous.source == "as reported"
     assert "prev_quadrant" in again.summary.columns
+
+
+# --- a write killed half-way (records._swap_folder) ------------------------------------------------
+
+def _dead_pid() -> int:
+    """The id of a process that has run and been reaped: no process runs under it (short of reuse)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _folder(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def _contents(path: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(path.iterdir())}
+
+
+def test_a_write_killed_between_its_two_renames_gets_the_old_record_back(tmp_path):
+    """Killed after moving the old record aside and before putting the new one in place: the next write
+    puts the old one back first, so that if it fails too, the quarter still has its old record."""
+    from kamreports.records import _swap_folder
+
+    pid = _dead_pid()
+    record = tmp_path / "2026Q3" / "record"
+    _folder(record.parent / f".record-old-{pid}", {"summary.csv": "old"})
+    _folder(record.parent / f".record-new-{pid}", {"summary.csv": "half"})
+    with pytest.raises(OSError):
+        _swap_folder(record, {"missing-folder/summary.csv": b"new"})   # this write fails as well
+    assert _contents(record) == {"summary.csv": "old"}
+    assert sorted(p.name for p in record.parent.iterdir()) == ["record"]
+
+
+def test_the_next_write_removes_what_a_killed_write_left_and_writes_whole(tmp_path):
+    from kamreports.records import _swap_folder
+
+    pid = _dead_pid()
+    record = _folder(tmp_path / "record", {"summary.csv": "current", "gone.csv": "x"})
+    _folder(tmp_path / f".record-new-{pid}", {"summary.csv": "half"})
+    _folder(tmp_path / f".record-old-{pid}", {"summary.csv": "older"})   # the record exists: not put back
+    _swap_folder(record, {"summary.csv": b"new"})
+    assert _contents(record) == {"summary.csv": "new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record"]
+
+
+def test_a_running_writers_folders_are_left_alone(tmp_path):
+    """Another build writing the same record right now (its process runs): its folders are its own."""
+    import os
+
+    from kamreports.records import _swap_folder
+
+    live = os.getppid()   # the test runner's parent: running for as long as this test
+    record = _folder(tmp_path / "record", {"summary.csv": "current"})
+    theirs = _folder(tmp_path / f".record-new-{live}", {"summary.csv": "theirs"})
+    _swap_folder(record, {"summary.csv": b"new"})
+    assert _contents(record) == {"summary.csv": "new"}
+    assert _contents(theirs) == {"summary.csv": "theirs"}
