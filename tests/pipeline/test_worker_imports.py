@@ -47,3 +47,34 @@ def test_the_build_process_frames_the_books_pieces_without_nbconvert() -> None:
     seen = subprocess.run([sys.executable, "-c", f"{BOOK_PIECES}import kamreports.pipeline.render, sys\n"
                            "print('nbconvert' in sys.modules)"], capture_output=True, text=True, check=True)
     assert seen.stdout.strip() == "True"   # the check sees nbconvert once the renderer is imported
+
+
+def _loaded_once_a_pack_can_run() -> tuple[bool, bool]:
+    """In a worker: what is loaded once the modules that run and render a pack are."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    return sys.modules.get("pyarrow") is not None, sys.modules.get("numpy") is not None   # None: refused
+
+
+def _in_a_spawned_process(initializer: object = None, initargs: tuple = ()) -> tuple[bool, bool]:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
+                                initargs=initargs) as pool:
+        return pool.submit(_loaded_once_a_pack_can_run).result(timeout=120)
+
+
+def test_a_pool_worker_does_not_load_pyarrow_for_papermill() -> None:
+    """papermill imports pyarrow (and numpy with it) only for notebooks on HDFS; a pool worker keeps it
+    out (``jobs.UNUSED_IN_WORKERS``): about 0.25 CPU-s at each worker's start."""
+    from kamreports.pipeline.jobs import _init_worker
+
+    assert _in_a_spawned_process(_init_worker, (60, 60, False)) == (False, False)
+
+
+def test_without_the_workers_setup_papermill_loads_pyarrow() -> None:
+    """The same process without the worker's setup does load both: the check above can fail."""
+    assert _in_a_spawned_process() == (True, True)
