@@ -239,3 +239,46 @@ def test_a_section_with_nothing_for_the_reader_is_left_out_with_its_heading():
     assert [c.source if c.cell_type == "markdown" else c.outputs[0]["data"]["text/html"] for c in kept] == [
         "## Growth", "<p>chart</p>", "## Whitespace\n\nSome prose.", "## Health", "<p>table</p>"]
     assert "Left out of the pack: no account plan agreed for 2026Q3." in omitted
+
+
+def _structure(html: str) -> list[tuple]:
+    """The page as WeasyPrint sees it (parsed by its HTML parser, tinyhtml5, so unclosed tags are closed
+    as a browser closes them): each element's tag and attributes (classes as a set) and the text in it,
+    whitespace collapsed. What the two exporters print differently is only where lines break."""
+    import tinyhtml5
+
+    def walk(element, out: list[tuple]) -> list[tuple]:
+        tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else "comment"
+        attrs = {k: (" ".join(sorted(v.split())) if k == "class" else v) for k, v in element.attrib.items()}
+        out.append((tag, tuple(sorted(attrs.items())), " ".join((element.text or "").split())))
+        for child in element:
+            walk(child, out)
+            out.append(("tail", " ".join((child.tail or "").split())))
+        return out
+
+    return walk(tinyhtml5.parse(html), [])
+
+
+def test_the_pack_exporter_makes_the_page_nbconverts_own_exporter_makes(renderer: Renderer, notebook,
+                                                                        png_b64: str) -> None:
+    """PackHTMLExporter leaves out nbconvert's last pass (a BeautifulSoup parse of the whole page); the page
+    must be the one nbconvert's HTMLExporter makes with the same settings: same tags, attributes and text,
+    images without an alt text given nbconvert's own."""
+    from nbconvert import HTMLExporter
+
+    notebook.cells += [
+        new_markdown_cell("A chart: ![Revenue by quarter](data:image/png;base64," + png_b64 + ")\n\n"
+                          "[the plan](https://example.com/plan) & *emphasis*"),
+        new_code_cell("display(HTML(img))", outputs=[new_output(
+            "display_data", data={"text/html": f'<p>Logo <img src="data:image/png;base64,{png_b64}"></p>'})]),
+    ]
+    ours = renderer._exporter
+    stock = HTMLExporter(config=ours.config, template_name=ours.template_name,
+                         extra_template_basedirs=ours.extra_template_basedirs)
+    for preprocessor in ours._preprocessors:
+        if type(preprocessor).__module__.startswith("kamreports"):
+            stock.register_preprocessor(type(preprocessor), enabled=True)
+    mine, theirs = ours.from_notebook_node(notebook)[0], stock.from_notebook_node(notebook)[0]
+    assert _structure(mine) == _structure(theirs)
+    assert "No description has been provided for this image" in mine   # the logo's image had none
+    assert "Revenue by quarter" in mine and "Logo" in mine
