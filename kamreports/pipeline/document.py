@@ -57,6 +57,10 @@ _EXTERNAL_HINT_RE = re.compile(
     r"|@import",
     re.IGNORECASE,
 )
+# The payload of a data: URL (most of a pack's HTML: its charts), left out of the pre-check above, which
+# takes 13 ms on an account pack with it and 3 ms without. Only base64 characters go: a reference to
+# elsewhere needs others (a quote, a space, "<", ":", "."), so none can hide in what is left out.
+_DATA_PAYLOAD_RE = re.compile(r"base64,[A-Za-z0-9+/=]+")
 _CSS_URL_RE = re.compile(r"url\(\s*[\"']?\s*(https?:)?//[^)]*\)", re.IGNORECASE)
 _CSS_IMPORT_RE = re.compile(r"@import[^;]*;?", re.IGNORECASE)
 _EXTERNAL_URL_RE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
@@ -170,7 +174,7 @@ def strip_external(fragment: str) -> str:
     frames, remote images, CSS url()/@import) and unwrap links to external
     sites, keeping their text: the packs must open offline and WeasyPrint must
     never reach for the network."""
-    if not _EXTERNAL_HINT_RE.search(fragment):
+    if not _EXTERNAL_HINT_RE.search(_DATA_PAYLOAD_RE.sub("base64,", fragment)):
         return fragment
     from bs4 import BeautifulSoup  # nbconvert depends on it
 

@@ -282,3 +282,23 @@ def test_the_pack_exporter_makes_the_page_nbconverts_own_exporter_makes(renderer
     assert _structure(mine) == _structure(theirs)
     assert "No description has been provided for this image" in mine   # the logo's image had none
     assert "Revenue by quarter" in mine and "Logo" in mine
+
+
+@pytest.mark.parametrize("reference", [
+    '<img src=//evil.example/x.png>', "<img src='https://evil.example/x.png'>", '<script>alert(1)</script>',
+    '<p style="background:url(//evil.example/b.png)">x</p>', '<link rel=stylesheet href=//evil.example/s.css>'])
+def test_a_reference_beside_a_charts_data_is_still_found(png_b64: str, reference: str) -> None:
+    """The pre-check skips data: payloads (most of a pack); a reference written right after one, even
+    unquoted and protocol-relative, must still be found and removed."""
+    from kamreports.pipeline.document import strip_external
+
+    page = strip_external(f'<img src=data:image/png;base64,{png_b64} alt=c>{reference}<p>kept</p>')
+    assert "evil.example" not in page and "alert(1)" not in page and "kept" in page
+    assert "data:image/png;base64," + png_b64 in page
+
+
+def test_a_reference_in_the_same_tag_as_a_charts_data_is_still_found(png_b64: str) -> None:
+    from kamreports.pipeline.document import strip_external
+
+    page = strip_external(f'<img src=data:image/png;base64,{png_b64} srcset=//evil.example/x.png alt=c>')
+    assert "evil.example" not in page and "data:image/png;base64," + png_b64 in page
