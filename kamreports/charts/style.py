@@ -118,20 +118,21 @@ def _opaque_png(fig: Figure, dpi: int) -> bytes:
     mask (0.026 s of an account pack's four charts), and the PNG is a tenth smaller."""
     from PIL import Image
 
-    buffer = io.BytesIO()
-    with plt.rc_context(RC):
-        fig.savefig(buffer, format="raw", dpi=dpi, facecolor="white")
-    raw = buffer.getvalue()
+    raw = _saved(fig, dpi, "raw")
     width = int(fig.get_figwidth() * dpi)
     height = len(raw) // (4 * width) if width else 0
     if width * height * 4 != len(raw):   # not the size worked out here: matplotlib's own PNG, alpha and all
-        buffer = io.BytesIO()
-        with plt.rc_context(RC):
-            fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-        return buffer.getvalue()
-    image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1).convert("RGB")
+        return _saved(fig, dpi, "png")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", dpi=(dpi, dpi))
+    Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1).convert("RGB").save(
+        buffer, format="PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def _saved(fig: Figure, dpi: int, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    with plt.rc_context(RC):
+        fig.savefig(buffer, format=kind, dpi=dpi, facecolor="white")
     return buffer.getvalue()
 
 

@@ -41,7 +41,6 @@ COMPONENTS_CSS_PATH = TEMPLATES_DIR / "components.css"
 PRINT_CSS_PATH = TEMPLATES_DIR / "print.css"
 
 
-
 # Colours end up inside CSS; accept only plain colour syntax so a frame value
 # can never inject rules.
 _COLOR_RE = re.compile(

@@ -135,7 +135,7 @@ _IMG_WITHOUT_ALT_RE = re.compile(r"<img\b(?![^>]*\balt\s*=)", re.IGNORECASE)
 class PackHTMLExporter(HTMLExporter):
     """nbconvert's HTML exporter without the pass it ends with, which parses the whole page with
     BeautifulSoup to give images without one an alt text and JupyterLab's cells a tabindex, then prints
-    it again: 0.035 of a pack's 0.065 s here, and 0.13 s more at a worker's first pack (compiling the
+    it again: 0.036 of an account pack's 0.078 s, and 0.13 s more at a worker's first pack (compiling the
     pass's CSS selectors). The basic template has no JupyterLab cells; images without an alt text get
     nbconvert's own words here, by a cheaper search. The rest is ``HTMLExporter.from_notebook_node``
     as nbconvert 7.16 and 7.17 write it (tests/pipeline/test_render.py compares the two)."""
@@ -159,8 +159,8 @@ class PackHTMLExporter(HTMLExporter):
 
 
 class Renderer:
-    """Holds one configured nbconvert HTMLExporter (reused across calls: first
-    call ~0.3 s, later ~0.03 s). Not thread-safe: use one per thread/process."""
+    """Holds one configured nbconvert exporter (:class:`PackHTMLExporter`, reused across calls: an
+    account pack's first call ~0.11 s, later ~0.04 s). Not thread-safe: use one per thread/process."""
 
     def __init__(self) -> None:
         c = Config()
