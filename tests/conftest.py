@@ -198,3 +198,13 @@ def small_settings(keys: list[str], **roi: object):
     candidates = dataclasses.replace(Candidates(), demote_score_margin=9.0)
     return dataclasses.replace(Settings(), selection=selection, candidates=candidates,
                                roi=dataclasses.replace(Roi(), match="all", min_peers=1, **roi))
+
+
+def dead_pid() -> int:
+    """The id of a process that ran and is gone (and, on a quiet machine, not reused yet)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(proc.stdout)

@@ -32,7 +32,7 @@ from kamreports.records import (
     records_root,
     write_record,
 )
-from tests.conftest import settings_file
+from tests.conftest import dead_pid, settings_file
 
 
 @pytest.fixture(scope="module")
@@ -295,16 +295,6 @@ def test_open_portfolio_reads_the_records_and_sees_a_new_one(tmp_path, data):
 
 # --- a write killed half-way (records._swap_folder) ------------------------------------------------
 
-def _dead_pid() -> int:
-    """The id of a process that has run and been reaped: no process runs under it (short of reuse)."""
-    import subprocess
-    import sys
-
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
 def _folder(path: Path, files: dict[str, str]) -> Path:
     path.mkdir(parents=True)
     for name, text in files.items():
@@ -321,7 +311,7 @@ def test_a_write_killed_between_its_two_renames_gets_the_old_record_back(tmp_pat
     puts the old one back first, so that if it fails too, the quarter still has its old record."""
     from kamreports.records import _swap_folder
 
-    pid = _dead_pid()
+    pid = dead_pid()
     record = tmp_path / "2026Q3" / "record"
     _folder(record.parent / f".record-old-{pid}", {"summary.csv": "old"})
     _folder(record.parent / f".record-new-{pid}", {"summary.csv": "half"})
@@ -334,7 +324,7 @@ def test_a_write_killed_between_its_two_renames_gets_the_old_record_back(tmp_pat
 def test_the_next_write_removes_what_a_killed_write_left_and_writes_whole(tmp_path):
     from kamreports.records import _swap_folder
 
-    pid = _dead_pid()
+    pid = dead_pid()
     record = _folder(tmp_path / "record", {"summary.csv": "current", "gone.csv": "x"})
     _folder(tmp_path / f".record-new-{pid}", {"summary.csv": "half"})
     _folder(tmp_path / f".record-old-{pid}", {"summary.csv": "older"})   # the record exists: not put back

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -15,7 +13,7 @@ import pytest
 from kamreports import inputs
 from kamreports.cli import main
 from kamreports.pipeline import pool as pool_module
-from tests.conftest import pdf_pages
+from tests.conftest import dead_pid, pdf_pages
 
 
 @pytest.fixture
@@ -88,16 +86,9 @@ def test_packs_are_the_same_whether_the_portfolio_is_shared_or_computed(tmp_path
     assert not glob.glob(os.path.join(tempfile.gettempdir(), f"kamreports-portfolio-{os.getpid()}-*"))
 
 
-def _dead_pid() -> int:
-    """The id of a process that ran and is gone (and, on a quiet machine, not reused yet)."""
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
-    return int(proc.stdout)
-
-
 def test_shares_left_by_killed_builds_are_removed_and_those_of_running_builds_kept(tmp_path):
     prefix = pool_module.SHARE_PREFIX
-    dead = tmp_path / f"{prefix}{_dead_pid()}-abcd1234"
+    dead = tmp_path / f"{prefix}{dead_pid()}-abcd1234"
     alive = tmp_path / f"{prefix}{os.getpid()}-efgh5678"        # this process runs
     young_unnamed = tmp_path / f"{prefix}k2j4h6g8"              # an earlier version's, an hour old: may still run
     old_unnamed = tmp_path / f"{prefix}q1w2e3r4"                # an earlier version's, two days old
@@ -107,7 +98,7 @@ def test_shares_left_by_killed_builds_are_removed_and_those_of_running_builds_ke
     now = time.time()
     os.utime(young_unnamed, (now - 3600, now - 3600))
     os.utime(old_unnamed, (now - 2 * 86400, now - 2 * 86400))
-    not_a_folder = tmp_path / f"{prefix}{_dead_pid()}-file"     # a file with such a name is not ours to remove
+    not_a_folder = tmp_path / f"{prefix}{dead_pid()}-file"     # a file with such a name is not ours to remove
     not_a_folder.write_text("keep")
     other = tmp_path / "someone-else-12345-abc"
     other.mkdir()
