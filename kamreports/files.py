@@ -224,10 +224,10 @@ def read_yaml(path: Path, source: str | None = None) -> Any:
         mark = getattr(exc, "problem_mark", None)
         detail = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
         if "maximum nesting depth" in detail:   # libyaml's own limit (1,000), met before ours while it reads ahead
-            raise ConfigError([Problem(source, f"nests lists and mappings more than {YAML_MAX_DEPTH} deep",
-                                       row=mark.line + 1 if mark is not None else None)]) from None
-        raise ConfigError([Problem(source, f"is not valid YAML: {detail}",
-                                   row=mark.line + 1 if mark is not None else None)]) from None
+            message = f"nests lists and mappings more than {YAML_MAX_DEPTH} deep"
+        else:
+            message = f"is not valid YAML: {detail}"
+        raise ConfigError([Problem(source, message, row=mark.line + 1 if mark is not None else None)]) from None
     except RecursionError:
         raise ConfigError([Problem(source, "is not valid YAML: nested too deeply")]) from None
     except (ValueError, KeyError, TypeError, OverflowError) as exc:  # e.g. due: 2026-02-30, !!int abc
