@@ -31,6 +31,7 @@ from traitlets.config import Config
 
 from ..files import write_atomic
 from ..protocol import OMIT_SECTION
+from . import pdf_images
 from .document import (  # noqa: F401 - the public frame names, importable from here as before
     COMPONENTS_CSS_PATH,
     PRINT_CSS_PATH,
@@ -207,6 +208,7 @@ class Renderer:
         from weasyprint import HTML
         from weasyprint.urls import URLFetcher
 
+        pdf_images.install()   # charts' PNG rows go into the PDF as they are, not encoded again
         fetcher = URLFetcher(allowed_protocols={"data"}, timeout=5)
         self.last_pdf_messages = messages = []
         try:
