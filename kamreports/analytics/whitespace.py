@@ -23,7 +23,6 @@ Rules
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -127,35 +126,41 @@ def whitespace_estimates(matrix: pd.DataFrame, groups: pd.Series | None = None,
     groups = groups.reindex(matrix.index)
     total = matrix.sum(axis=1)
     share = matrix.div(total.where(total > 0), axis=0)   # each product's share of the account's spend
+    # plain lists and dicts for the loop: a pandas lookup per account and product was most of its time
+    account_group = [g if pd.notna(g) else None for g in groups.tolist()]
+    account_total = total.tolist()
     rows = []
     for product in matrix.columns:
         buys = matrix[product] > 0
         buyer_share = share.loc[buys, product]
-        buyer_group = groups[buys]
         overall = float(buyer_share.median()) if len(buyer_share) else np.nan
-        by_group = buyer_share.groupby(buyer_group).agg(["median", "size"])
-        for account in matrix.index[~buys]:
-            group = groups[account]
-            if pd.notna(group) and group in by_group.index and by_group.at[group, "size"] >= min_peers:
-                peer_share, peers, scope = float(by_group.at[group, "median"]), int(by_group.at[group, "size"]), group
+        by_group = buyer_share.groupby(groups[buys]).agg(["median", "size"])
+        peers_of = {group: (float(median), int(size)) for group, median, size
+                    in zip(by_group.index, by_group["median"], by_group["size"]) if size >= min_peers}
+        for position in np.flatnonzero(~buys.to_numpy()):
+            group = account_group[position]
+            if group is not None and group in peers_of:
+                (peer_share, peers), scope = peers_of[group], group
             elif len(buyer_share):
                 peer_share, peers, scope = overall, len(buyer_share), "all buyers"
             else:
                 peer_share, peers, scope = np.nan, 0, "no buyers"
-            rows.append((account, product, peer_share * total[account], peer_share, peers, len(buyer_share), scope,
-                         total[account]))
+            revenue = account_total[position]
+            rows.append((matrix.index[position], product, peer_share * revenue, peer_share, peers, len(buyer_share),
+                         scope, revenue))
     out = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return out.astype({"estimate": "float64", "peer_share": "float64", "peers": int, "buyers": int,
                        "account_revenue_t4q": "float64"})
 
 
-def _reason(row: pd.Series, lapsed: str | float, fmt_money: Callable[[object], str]) -> str:
-    n = int(row["peers"])
-    scope = "" if row["peer_scope"] in ("all", "all buyers") else f" in {row['peer_scope']}"
-    who = f"1 buyer{scope} spends" if n == 1 else f"{n} buyers{scope} spend"
-    text = (f"{who} a median {row['peer_share']:.0%} of their revenue with us on it: "
-            f"{row['peer_share']:.0%} × {fmt_money(row['account_revenue_t4q'])} = {fmt_money(row['estimate'])} a year.")
-    if isinstance(lapsed, str):
+def _reason(peers: int, scope: str, peer_share: float, revenue_t4q: float, estimate: float, lapsed: str,
+            fmt_money: Callable[[object], str]) -> str:
+    n = int(peers)
+    where = "" if scope in ("all", "all buyers") else f" in {scope}"
+    who = f"1 buyer{where} spends" if n == 1 else f"{n} buyers{where} spend"
+    text = (f"{who} a median {peer_share:.0%} of their revenue with us on it: "
+            f"{peer_share:.0%} × {fmt_money(revenue_t4q)} = {fmt_money(estimate)} a year.")
+    if lapsed:
         text = f"Lapsed: last bought in {lapsed}. " + text
     return text
 
@@ -176,15 +181,14 @@ def cross_sell(estimates: pd.DataFrame, products: pd.DataFrame | None = None, to
     ranked["rank"] = ranked.groupby("account_id", sort=False).cumcount() + 1
     ranked["product"] = ranked["product_id"].map(lambda p: names.get(p, p))
 
-    def lapsed_of(row: pd.Series) -> str:
-        if history is None or row["account_id"] not in history.index or row["product_id"] not in history.columns:
-            return ""
-        value = history.at[row["account_id"], row["product_id"]]
-        return value if isinstance(value, str) else ""
-
-    ranked["lapsed"] = [lapsed_of(r) for _, r in ranked.iterrows()] if len(ranked) else pd.Series(dtype="object")
-    ranked["reason"] = [_reason(r, r["lapsed"] or math.nan, fmt_money) for _, r in ranked.iterrows()] \
-        if len(ranked) else pd.Series(dtype="object")
+    last = {} if history is None else {(account, product): value for product in history.columns
+                                       for account, value in history[product].items() if isinstance(value, str)}
+    none = pd.Series(dtype="object")   # as an empty frame's columns were before
+    ranked["lapsed"] = [last.get((account, product), "") for account, product
+                        in zip(ranked["account_id"], ranked["product_id"])] if len(ranked) else none
+    ranked["reason"] = [_reason(*values, fmt_money) for values in zip(
+        ranked["peers"], ranked["peer_scope"], ranked["peer_share"], ranked["account_revenue_t4q"],
+        ranked["estimate"], ranked["lapsed"])] if len(ranked) else none
     columns = ["account_id", "rank", "product_id", "product", "estimate", "peer_share", "peers", "peer_scope",
                "lapsed", "reason"]
     return ranked[columns].reset_index(drop=True)
