@@ -382,6 +382,11 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                             pool = running.enter_context(PackPool(workers, options.timeout, options.render_timeout))
                     workers = pool.workers if pool is not None else 1
                     executed_on = f"local ({workers} worker{'s' if workers > 1 else ''})"
+                    if run and shared.folder is not None:
+                        # Worked out here once, before the portfolio is shared, rather than by every kernel that
+                        # needs them: the ROI (this process needs it for roi.csv anyway; so does the portfolio
+                        # review) and the whitespace (every account pack's cross-sell).
+                        portfolio.roi, portfolio.whitespace  # noqa: B018 - computed for their cache
                     shared.write(portfolio, run)
                     results.update(run_jobs(run, staging, workers, options.timeout, on_done,
                                             options.render_timeout, pool=pool, meanwhile=side_files))

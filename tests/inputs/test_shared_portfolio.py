@@ -44,6 +44,35 @@ def test_a_kernel_loads_the_shared_portfolio_instead_of_computing_it(computed, m
     assert opened is not portfolio and opened.summary is not portfolio.summary   # a private copy, as before
 
 
+def test_figures_computed_before_sharing_are_not_computed_again_by_a_kernel(tmp_path, monkeypatch):
+    import kamreports.analytics.roi as roi_module
+    from kamreports.analytics import whitespace as whitespace_module
+
+    monkeypatch.setattr(inputs, "_PORTFOLIOS", {})
+    portfolio = inputs.open_portfolio(records=tmp_path)
+    roi, whitespace = portfolio.roi, portfolio.whitespace
+    monkeypatch.setattr(inputs, "_PORTFOLIOS", {})
+    path = inputs.share_portfolio(portfolio, tmp_path / "shared.pickle", records=str(tmp_path))
+    monkeypatch.setenv(inputs.SHARED_PORTFOLIO_ENV, str(path))
+    monkeypatch.setattr(roi_module, "roi_report", _no_computing)
+    monkeypatch.setattr(whitespace_module, "whitespace_estimates", _no_computing)
+    monkeypatch.setattr("kamreports.model.whitespace_estimates", _no_computing)
+    opened = inputs.open_portfolio(records=str(tmp_path))
+    pd.testing.assert_frame_equal(opened.roi.groups, roi.groups)
+    pd.testing.assert_frame_equal(opened.whitespace[2], whitespace[2])
+
+
+@pytest.mark.slow
+def test_the_build_shares_the_roi_and_whitespace_with_its_kernels(tmp_path, monkeypatch):
+    cached = []
+    real = inputs.share_portfolio
+    monkeypatch.setattr(inputs, "share_portfolio",
+                        lambda portfolio, *a, **k: cached.append(set(portfolio._cache)) or real(portfolio, *a, **k))
+    assert main(["build", "--accounts", "ACC-0002", "--output", str(tmp_path / "out"), "--no-book", "--workers", "2",
+                 "--quiet"]) == 0
+    assert len(cached) == 1 and {"roi", "whitespace"} <= cached[0]
+
+
 def test_other_inputs_are_computed_not_taken_from_the_share(computed, monkeypatch):
     _portfolio, records = computed
     calls = []
