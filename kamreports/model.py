@@ -401,6 +401,27 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
         raise ConfigError([Problem(settings.source, "selection include/exclude names unknown accounts", value=a)
                            for a in unknown])
     quarterly = quarterly_revenue(dataset)  # once: the summary, the forecast and the pages all use it
+    summary = _summary(dataset, settings, quarter, quarterly, whole=True)
+    check_summary(summary, sel.criteria)
+    return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
+                     summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
+                     top20_share=top_share(summary["revenue_t4q"], 0.2))
+
+
+def earlier_summary(dataset: Dataset, settings: Settings, quarter: str,
+                    quarterly: pd.DataFrame | None = None) -> pd.DataFrame:
+    """An earlier quarter's summary as the history recomputes it: :func:`build_portfolio`'s, without the
+    full-year forecast and the deals (``fy_*``, ``analytics.deals.DEAL_COLUMNS``), which no page reads of
+    an earlier quarter and which were a fifth of the time (8 quarters of a 150-account company: 0.94 →
+    0.70 CPU-s). ``quarterly``: the dataset's :func:`quarterly_revenue`, when the caller has it. Raises
+    as :func:`build_portfolio` does for a quarter without revenue."""
+    quarter = resolve_quarter(dataset, quarter)
+    return _summary(dataset, settings, quarter, quarterly_revenue(dataset) if quarterly is None else quarterly,
+                    whole=False)
+
+
+def _summary(dataset: Dataset, settings: Settings, quarter: str, quarterly: pd.DataFrame, whole: bool) -> pd.DataFrame:
+    sel = settings.selection
     summary = account_summary(dataset, quarter, quarterly)
     scored = score_accounts(summary, sel.criteria)
     summary = summary.join(scored)
@@ -415,22 +436,21 @@ def build_portfolio(dataset: Dataset, settings: Settings, quarter: str | None = 
                             settings.report.stale_contact_days)
     summary = summary.join(health[[c for c in health.columns if c.startswith("health_")]]
                            .join(health["missing"].rename("health_missing")))
-    fc = settings.forecast
-    forecast = year_forecast(quarterly, dataset.targets, quarter, fc.run_rate_quarters,
-                             fc.band_quarters, fc.min_band, account_ids=summary.index)
-    summary = summary.join(forecast[["forecast", "forecast_low", "forecast_high", "annual_target", "gap_to_target",
-                                     "verdict"]].add_prefix("fy_"))
+    if whole:
+        fc = settings.forecast
+        forecast = year_forecast(quarterly, dataset.targets, quarter, fc.run_rate_quarters,
+                                 fc.band_quarters, fc.min_band, account_ids=summary.index)
+        summary = summary.join(forecast[["forecast", "forecast_low", "forecast_high", "annual_target",
+                                         "gap_to_target", "verdict"]].add_prefix("fy_"))
     stages = relationship_stages(summary, dataset.stakeholders, settings.stages)
     summary = summary.join(stages[["stage", "points", "guidance"]].rename(
         columns={"stage": "relationship_stage", "points": "stage_points", "guidance": "stage_guidance"}))
     summary = summary.join(account_profitability(summary))
-    summary = summary.join(deal_summary(dataset.opportunities, quarter, summary.index))
+    if whole:
+        summary = summary.join(deal_summary(dataset.opportunities, quarter, summary.index))
     summary["group_id"] = group_roots(dataset.accounts).reindex(summary.index)
     summary["out_of_range"] = out_of_range(summary, settings.report.sane_change)
-    check_summary(summary, sel.criteria)
-    return Portfolio(dataset=dataset, settings=settings, quarter=quarter, quarterly=quarterly,
-                     summary=summary, pareto=pareto_curve(summary["revenue_t4q"]),
-                     top20_share=top_share(summary["revenue_t4q"], 0.2))
+    return summary
 
 
 def _copied(value: object) -> object:

@@ -55,7 +55,7 @@ from .config import PROJECT_ROOT, Settings, settings_changes, settings_dict
 from .data.plans import plan_files
 from .errors import ConfigError
 from .files import file_fingerprint, process_runs, write_atomic
-from .model import Portfolio, build_portfolio
+from .model import Portfolio, earlier_summary
 from .periods import QuarterError, parse_quarter, quarter_end, quarter_range, shift_quarter
 
 log = logging.getLogger("kamreports")
@@ -370,7 +370,7 @@ def _first_quarter(portfolio: Portfolio) -> pd.Period | None:
 def load_history(portfolio: Portfolio, records: Path | str | None, depth: int = DEPTH, warn: bool = True) -> History:
     """The quarters before the portfolio's, up to ``depth``: each from its record under ``records``
     ("as reported" or "backfilled"), else recomputed from the portfolio's dataset with its settings
-    (``build_portfolio``, sharing the loaded data). Never raises for a bad record: it is noted (and
+    (``model.earlier_summary``, sharing the loaded data). Never raises for a bad record: it is noted (and
     with ``warn`` logged) and the quarter recomputed. Quarters before the data starts are absent; a
     quarter with neither a record nor revenue is absent with a note."""
     settings = portfolio.settings
@@ -396,14 +396,14 @@ def load_history(portfolio: Portfolio, records: Path | str | None, depth: int = 
                                  "quarter is left out")
                 continue
             try:
-                recomputed = build_portfolio(portfolio.dataset, settings, quarter)
+                recomputed = earlier_summary(portfolio.dataset, settings, quarter, portfolio.quarterly)
             except (ConfigError, QuarterError):
                 notes.append(f"{quarter}: missing: no record, and the data has no revenue in that quarter"
                              + (" (the comparison with the previous quarter is left out)"
                                 if quarter == shift_quarter(portfolio.quarter, -1) else ""))
                 continue
             sel = settings.selection
-            view = QuarterView(quarter, RECOMPUTED, recomputed.summary, sel.threshold, sel.max_key_accounts, today,
+            view = QuarterView(quarter, RECOMPUTED, recomputed, sel.threshold, sel.max_key_accounts, today,
                                None, [problem] if problem else [])
         views[quarter] = view
         notes += [f"{quarter}: {n}" for n in view.notes]
