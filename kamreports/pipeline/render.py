@@ -31,7 +31,7 @@ from traitlets.config import Config
 
 from ..files import write_atomic
 from ..protocol import OMIT_SECTION
-from . import pdf_images
+from . import libraries, pdf_images
 from .document import (  # noqa: F401 - the public frame names, importable from here as before
     COMPONENTS_CSS_PATH,
     PRINT_CSS_PATH,
@@ -205,6 +205,7 @@ class Renderer:
 
     def render(self, html: str) -> Any:
         """The laid-out WeasyPrint document (pages, anchors; ``write_pdf()`` gives the bytes)."""
+        libraries.load()   # WeasyPrint's import without its compiler calls
         from weasyprint import HTML
         from weasyprint.urls import URLFetcher
 
