@@ -17,7 +17,10 @@ naive   what a user would script: per notebook the ``papermill`` command line, t
         Debian's chromium through a PLAYWRIGHT_BROWSERS_PATH shim; falls back to
         ``--to kamreports_pdf`` if WebPDF cannot run, and says so). Timed on a subset of accounts
         spread over the K (``--naive-subset``, default 5) plus the portfolio notebook once, then
-        extrapolated: portfolio + K x mean per account. Sequential, as a shell loop would be.
+        extrapolated: portfolio + K x mean per account. Sequential, as a shell loop would be. Its
+        notebooks alternate with the builds (one after each of the ``--repeat`` builds; the rest at
+        the end; ``--no-alternate``: all at the end): the machine's speed drifts over minutes, and
+        the naive ÷ build ratio should compare the two at the same speed.
 floor   the same analytics, charts and PDF with no notebook machinery: one Python process runs the
         notebooks' own code cells with ``exec`` (so it mirrors exactly what the notebooks do:
         ``open_portfolio``, ``kamreports.present``, ``kamreports.charts``), collects what they
@@ -304,46 +307,67 @@ def naive_pack(nb: Path, params: list[tuple[str, str]], out: Path, env: dict, pd
     return steps
 
 
-def run_naive(work: Path, data: Path, ids: list[str], subset: int, log: Path) -> dict:
-    env = dict(CODE["env"], PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    notebooks = CODE["root"] / "notebooks"
-    shim = playwright_shim(work)
-    if shim:
-        env["PLAYWRIGHT_BROWSERS_PATH"] = str(shim)
-    webpdf = ["--to", "webpdf", "--WebPDFExporter.disable_sandbox=True"]
-    fallback = ["--to", "kamreports_pdf"]
-    pdf_to, pdf_note = webpdf, "webpdf (Playwright -> Debian chromium via PLAYWRIGHT_BROWSERS_PATH shim)"
-    root = work / "naive"
-    shutil.rmtree(root, ignore_errors=True)
-    step = max(1, len(ids) // subset)
-    chosen = ids[::step][:subset]
-    packs: dict[str, dict[str, Measured]] = {}
-    # the portfolio review once, then the accounts
-    todo = [("portfolio", notebooks / "portfolio_review.ipynb", [("data", str(data))])] + \
-        [(a, notebooks / "account_plan.ipynb", [("account_id", a), ("data", str(data))]) for a in chosen]
-    for key, nb, params in todo:
-        steps = naive_pack(nb, params, root / key, env, pdf_to, log)
-        if steps["nbconvert pdf"].returncode != 0 and pdf_to is webpdf:
-            print(f"  WebPDF failed here (see {log}); falling back to --to kamreports_pdf (WeasyPrint)")
-            pdf_to, pdf_note = fallback, "kamreports_pdf (WebPDF could not run)"
-            steps["nbconvert pdf"] = run_measured("pdf", [VENV_BIN / "jupyter", "nbconvert", *pdf_to,
-                                                          root / key / f"{nb.stem}.ipynb"], log, env, root / key)
+class NaiveRun:
+    """The naive loop, one notebook at a time, so that its notebooks can alternate with the builds.
+
+    The machine is shared and its speed drifts over minutes (a fixed pure-Python loop took 1.5-3.4 s
+    within one minute on 2026-12-01): run one after the other, the build and the naive loop would be
+    measured at different speeds, and their ratio would carry the drift.
+    """
+
+    def __init__(self, work: Path, data: Path, ids: list[str], subset: int, log: Path):
+        self.env = dict(CODE["env"], PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        notebooks = CODE["root"] / "notebooks"
+        shim = playwright_shim(work)
+        if shim:
+            self.env["PLAYWRIGHT_BROWSERS_PATH"] = str(shim)
+        self.webpdf = ["--to", "webpdf", "--WebPDFExporter.disable_sandbox=True"]
+        self.pdf_to = self.webpdf
+        self.pdf_note = "webpdf (Playwright -> Debian chromium via PLAYWRIGHT_BROWSERS_PATH shim)"
+        self.root, self.log, self.k = work / "naive", log, len(ids)
+        shutil.rmtree(self.root, ignore_errors=True)
+        step = max(1, len(ids) // subset)
+        self.chosen = ids[::step][:subset]
+        self.packs: dict[str, dict[str, Measured]] = {}
+        # the portfolio review once, then the accounts
+        self.todo = [("portfolio", notebooks / "portfolio_review.ipynb", [("data", str(data))])] + \
+            [(a, notebooks / "account_plan.ipynb", [("account_id", a), ("data", str(data))]) for a in self.chosen]
+
+    @property
+    def pending(self) -> bool:
+        return len(self.packs) < len(self.todo)
+
+    def step(self) -> None:
+        """Run the next notebook of the loop: papermill, then nbconvert to HTML and to PDF."""
+        key, nb, params = self.todo[len(self.packs)]
+        steps = naive_pack(nb, params, self.root / key, self.env, self.pdf_to, self.log)
+        if steps["nbconvert pdf"].returncode != 0 and self.pdf_to is self.webpdf:
+            print(f"  WebPDF failed here (see {self.log}); falling back to --to kamreports_pdf (WeasyPrint)")
+            self.pdf_to, self.pdf_note = ["--to", "kamreports_pdf"], "kamreports_pdf (WebPDF could not run)"
+            steps["nbconvert pdf"] = run_measured("pdf", [VENV_BIN / "jupyter", "nbconvert", *self.pdf_to,
+                                                          self.root / key / f"{nb.stem}.ipynb"],
+                                                  self.log, self.env, self.root / key)
         _check(steps["nbconvert pdf"])
-        packs[key] = steps
+        self.packs[key] = steps
         print(f"  naive {key}: " + ", ".join(f"{s} {m.wall:.1f} s" for s, m in steps.items()))
-    accounts = [packs[a] for a in chosen]
-    per_step = {s: statistics.mean(p[s].wall for p in accounts) for s in accounts[0]}
-    per_account = statistics.mean(sum(m.wall for m in p.values()) for p in accounts)
-    cpu_account = statistics.mean(sum(m.cpu for m in p.values()) for p in accounts)
-    portfolio = sum(m.wall for m in packs["portfolio"].values())
-    portfolio_cpu = sum(m.cpu for m in packs["portfolio"].values())
-    every = [m for p in packs.values() for m in p.values()]
-    return {"subset": chosen, "pdf": pdf_note, "per_step": per_step, "per_account": per_account,
-            "cpu_per_account": cpu_account, "portfolio": portfolio, "portfolio_cpu": portfolio_cpu,
-            "seconds": portfolio + len(ids) * per_account, "cpu": portfolio_cpu + len(ids) * cpu_account,
-            "maxrss": max(m.maxrss for m in every), "tree_rss": max(m.tree_rss for m in every),
-            "tree_pss": max(m.tree_pss for m in every), "load": packs["portfolio"]["papermill"].load,
-            "measured_seconds": sum(m.wall for m in every)}
+
+    def result(self) -> dict:
+        while self.pending:
+            self.step()
+        packs, k = self.packs, self.k
+        accounts = [packs[a] for a in self.chosen]
+        per_step = {s: statistics.mean(p[s].wall for p in accounts) for s in accounts[0]}
+        per_account = statistics.mean(sum(m.wall for m in p.values()) for p in accounts)
+        cpu_account = statistics.mean(sum(m.cpu for m in p.values()) for p in accounts)
+        portfolio = sum(m.wall for m in packs["portfolio"].values())
+        portfolio_cpu = sum(m.cpu for m in packs["portfolio"].values())
+        every = [m for p in packs.values() for m in p.values()]
+        return {"subset": self.chosen, "pdf": self.pdf_note, "per_step": per_step, "per_account": per_account,
+                "cpu_per_account": cpu_account, "portfolio": portfolio, "portfolio_cpu": portfolio_cpu,
+                "seconds": portfolio + k * per_account, "cpu": portfolio_cpu + k * cpu_account,
+                "maxrss": max(m.maxrss for m in every), "tree_rss": max(m.tree_rss for m in every),
+                "tree_pss": max(m.tree_pss for m in every), "load": packs["portfolio"]["papermill"].load,
+                "measured_seconds": sum(m.wall for m in every)}
 
 
 # --- floor: the notebooks' code in plain Python, no kernel, no nbconvert ----------------------------
@@ -571,6 +595,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run `build --no-book` (and its patched variant) this many times, alternating; "
                              "the table shows the median")
+    parser.add_argument("--no-alternate", dest="alternate", action="store_false",
+                        help="run the naive loop after everything else, not one notebook after each build "
+                             "(with --repeat R, the first R notebooks alternate with the R builds)")
     parser.add_argument("--no-snapshot", action="store_true", help="run the live working tree, not a snapshot")
     parser.add_argument("--workdir", type=Path, help="keep data and output here (default: a temp folder, removed)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
@@ -609,6 +636,11 @@ def main() -> None:
             ids, selected = largest_accounts(data, k)
             print(f"K = {k} account packs (+1 portfolio review): the {k} largest by T4Q revenue "
                   f"(the build's own rule selects {selected}); pinned with --accounts")
+            naive = None
+            if "naive" not in skip:
+                naive = NaiveRun(work, data, ids, args.naive_subset, log)
+                order = "alternating with the builds" if args.alternate and "build" not in skip else "after the rest"
+                print(f"naive: {args.naive_subset} accounts + the portfolio notebook, {order}")
             if "build" not in skip:
                 runs: dict[str, list[dict]] = {"build": [], "patched": []}
                 for i in range(args.repeat):
@@ -617,6 +649,8 @@ def main() -> None:
                     if patched:
                         print("build (--no-book), patched ...")
                         runs["patched"].append(run_build(work, data, ids, False, log, "build-patched", patched))
+                    if naive and args.alternate and naive.pending:
+                        naive.step()
                 for key, got in runs.items():
                     if got:
                         got.sort(key=lambda r: r["seconds"])
@@ -630,9 +664,10 @@ def main() -> None:
             if "floor1" not in skip:
                 print("floor, 1 process ...")
                 results["floor1"] = run_floor(work, data, ids, 1, log)
-            if "naive" not in skip:
-                print(f"naive, {args.naive_subset} accounts + the portfolio notebook ...")
-                results["naive"] = run_naive(work, data, ids, args.naive_subset, log)
+            if naive:
+                if naive.pending:
+                    print("naive, the rest of its notebooks ...")
+                results["naive"] = naive.result()
             report(results, k, args)
     finally:
         if args.json:
