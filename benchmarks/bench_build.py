@@ -704,6 +704,9 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
     if b:
         print(f"build: {b['built']}/{b['packs']} packs, {b['pages']} pages; summed per pack: execute "
               f"{b['execute']:.1f} s, render {b['render']:.1f} s")
+        if len(b.get("runs", ())) > 1:
+            print("build --no-book runs (wall s, CPU s), fastest first: "
+                  + ", ".join(f"({w:.1f}, {c:.1f})" for w, c in b["runs"]))
     for key in ("floor", "floor1"):
         if key in results:
             r = results[key]
