@@ -302,3 +302,23 @@ def test_a_reference_in_the_same_tag_as_a_charts_data_is_still_found(png_b64: st
 
     page = strip_external(f'<img src=data:image/png;base64,{png_b64} srcset=//evil.example/x.png alt=c>')
     assert "evil.example" not in page and "data:image/png;base64," + png_b64 in page
+
+
+def test_the_notebook_is_checked_against_the_schema_once_and_an_invalid_one_still_fails(
+        renderer: Renderer, notebook, monkeypatch) -> None:
+    """nbconvert checks the notebook after each of its 13 preprocessors unless told to check once at the end
+    (``optimistic_validation``): half an account pack's HTML time. Once it is, and an invalid notebook is
+    still refused."""
+    real, checks = nbformat.validate, []
+
+    def counting(nb, *args, **kwargs):
+        checks.append(nb)
+        return real(nb, *args, **kwargs)
+
+    monkeypatch.setattr(nbformat, "validate", counting)
+    renderer.body_html(notebook)
+    assert len(checks) == 1
+
+    notebook.cells[1].execution_count = "seven"
+    with pytest.raises(nbformat.ValidationError):
+        renderer.body_html(notebook)
