@@ -44,8 +44,15 @@ def _run(tmp_path: Path, load: str, env: dict[str, str] | None = None) -> tuple[
     return json.loads(done.stdout.strip().splitlines()[-1]), calls.read_text().split(), done.stdout
 
 
-def test_weasyprint_loads_the_same_libraries_without_calling_the_compiler(tmp_path: Path) -> None:
-    plain, plain_calls, _ = _run(tmp_path, "import weasyprint")
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[str]]:
+    """WeasyPrint's own import, once for the module: (its report, the tools it called)."""
+    report, calls, _ = _run(tmp_path_factory.mktemp("plain"), "import weasyprint")
+    return report, calls
+
+
+def test_weasyprint_loads_the_same_libraries_without_calling_the_compiler(tmp_path: Path, plain) -> None:
+    plain, plain_calls = plain
     # the control: WeasyPrint's own import asks the compiler for the names ldconfig does not know
     assert "gcc" in plain_calls and "ld" in plain_calls
 
@@ -56,22 +63,20 @@ def test_weasyprint_loads_the_same_libraries_without_calling_the_compiler(tmp_pa
     assert stdout.count("\n") == 1   # the report only: no installation help printed
 
 
-def test_a_library_ldconfig_does_not_list_is_looked_for_the_usual_way(tmp_path: Path) -> None:
+def test_without_an_ldconfig_listing_the_usual_lookup_runs(tmp_path: Path, plain) -> None:
     """With no ldconfig listing (here: ldconfig missing), WeasyPrint is imported the usual way."""
-    plain, _, _ = _run(tmp_path, "import weasyprint")
     load = ("from kamreports.pipeline import libraries\n"
             f"libraries.LDCONFIG = {str(tmp_path / 'no-ldconfig')!r}\n"
             "libraries.load()")
     got, calls, _ = _run(tmp_path, load)
-    assert got == plain and "gcc" in calls
+    assert got == plain[0] and "gcc" in calls
 
 
-def test_a_failed_first_attempt_is_dropped_and_the_usual_lookup_loads_weasyprint(tmp_path: Path) -> None:
+def test_a_failed_first_attempt_is_dropped_and_the_usual_lookup_loads_weasyprint(tmp_path: Path, plain) -> None:
     """A required library the listing misses makes WeasyPrint print its installation help and raise
     OSError half-way through its import (here made to happen once, by an import hook: on this machine
     every library is found by its Linux name). The help is not printed, the half-imported modules are
     dropped (by Python), and the import done again the usual way."""
-    plain, _, _ = _run(tmp_path, "import weasyprint")
     load = textwrap.dedent("""
         import importlib.abc, sys
         class FailOnce(importlib.abc.MetaPathFinder):
@@ -87,7 +92,7 @@ def test_a_failed_first_attempt_is_dropped_and_the_usual_lookup_loads_weasyprint
         weasyprint.HTML(string="<p>x</p>").write_pdf()
     """)
     got, calls, stdout = _run(tmp_path, load)
-    assert got == plain
+    assert got == plain[0]
     assert "gcc" in calls
     assert "WeasyPrint could not import" not in stdout
 
