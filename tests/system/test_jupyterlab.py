@@ -144,6 +144,7 @@ class LabServer:
     def __init__(self, work: Path, root: Path) -> None:
         import psutil
 
+        self.root = root
         self.port, self.token = _free_port(), secrets.token_hex(24)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work / "jupyterlab.log"
@@ -427,24 +428,26 @@ def _cmdline(p) -> list[str]:
 
 
 def _saved_notebook(lab: LabServer, deadline: float) -> nbformat.NotebookNode:
-    """The notebook as JupyterLab saved it (Ctrl-S), once its outputs are on disk. A read that meets
-    the save half-way gets a 500 or a 400 ("Unreadable Notebook": the file is not whole JSON yet)
-    from the server, or a 404: finding the file half-written, jupyter_server moves it aside and puts
-    its backup (``.~account_plan.ipynb``) in its place, two renames a read can fall between (each
-    seen once in CI). It is asked again until the deadline, and the last such error is reported if
-    the file never reads whole."""
-    last_error = ""
+    """The notebook as JupyterLab saved it (File > Save), once the save is over and its outputs are on disk.
+
+    Read from the disk, not through the server's contents API: jupyter_server saves by copying the old
+    file to ``.~account_plan.ipynb`` and writing the new one in place, and a read through the API that
+    meets the half-written file "repairs" it (moves it aside and puts the old copy back), which broke
+    the save itself (seen in CI: the file then stayed missing, HTTP 404). A file read is never repaired:
+    the save is over when the intermediate copy is gone and the file reads as whole JSON with outputs."""
+    path, intermediate = lab.root / NOTEBOOK, lab.root / f".~{NOTEBOOK}"
+    last = "not read yet"
     while True:
         try:
-            model = lab.api(f"/api/contents/{NOTEBOOK}?content=1")
-        except urllib.error.HTTPError as exc:
-            if exc.code not in (400, 404, 500):
-                raise
-            last_error, model = f" (last read: HTTP {exc.code} {exc.reason})", None
-        if model is not None:
-            nb = nbformat.from_dict(model["content"])
-            if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
-                return nb
+            if intermediate.exists():
+                last = "the save was still under way"
+            else:
+                nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+                if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+                    return nb
+                last = "saved without outputs"
+        except (OSError, ValueError) as exc:   # absent between renames, or not whole JSON yet
+            last = f"{type(exc).__name__}: {exc}"
         if time.monotonic() > deadline:
-            pytest.fail(f"JupyterLab did not save {NOTEBOOK} with its outputs{last_error}", pytrace=False)
+            pytest.fail(f"JupyterLab did not save {NOTEBOOK} with its outputs (last look: {last})", pytrace=False)
         time.sleep(0.5)
