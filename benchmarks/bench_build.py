@@ -718,6 +718,11 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
         ratio = naive["seconds"] / b["seconds"]
         target = f"target >= {over_naive:g}x: {'met' if ratio >= over_naive else 'MISSED'}; " if over_naive else ""
         print(f"naive / build      = {ratio:5.1f}x   ({target}CPU s: {naive['cpu'] / b['cpu']:.1f}x)")
+    if naive and f and over_naive:
+        # the most naive / build can be on this machine: a build exactly as fast as the floor
+        ceiling = naive["seconds"] / f["seconds"]
+        print(f"naive / floor({args.workers}p) = {ceiling:5.1f}x   (the ceiling: {over_naive:g}x asks build / floor "
+              f"<= {ceiling / over_naive:.2f}x)")
     if b and f:
         ratio = b["seconds"] / f["seconds"]
         print(f"build / floor({args.workers}p) = {ratio:5.2f}x   "
