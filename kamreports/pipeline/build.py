@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -362,11 +363,12 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 results = dict(reused)
                 # what this process writes besides the packs, made while the workers run them
                 in_output = settings.records_path is None
-                side: dict[str, dict[str, bytes]] = {}
+                side: dict[str, Any] = {}
 
                 def side_files() -> None:
                     side["exports"] = export_files(portfolio)
                     side["record"] = record_files(portfolio, digest)
+                    side["history"] = history_manifest(portfolio.history, record_dir(records, quarter))
 
                 scheduler = options.scheduler or settings.scheduler
                 if scheduler and run:
@@ -432,7 +434,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                 seconds = time.perf_counter() - started
                 manifest = write_manifest(staging, portfolio, jobs, results, book, settings, data_path, digest,
                                           seconds, _versions(), prints, book_digest, executed_on,
-                                          history=history_manifest(portfolio.history, record_dir(records, quarter)),
+                                          history=side["history"],
                                           book_error=book_error)
                 write_index(staging, portfolio, jobs, results, book, brand_logo(settings))
                 _swap_into_place(staging, final)

@@ -243,6 +243,33 @@ def annotate_tables(fragment: str) -> str:
     return _TABLE_RE.sub(tag, fragment)
 
 
+# Declarations whose meaning depends on the style sheet's origin, or that need the document's own
+# registries: a sheet holding any of them is left in the document (see ``split_style_sheet``).
+_ORIGIN_SENSITIVE = ("!important", "@import", "@layer", "@counter-style", "@font-face")
+_STYLE_ELEMENT_RE = re.compile(r"<style>\n(.*?)\n</style>\n", re.S)
+
+
+def split_style_sheet(html: str) -> tuple[str, str, str] | None:
+    """A document made by :func:`document_html`, split for a renderer that parses the static sheet
+    once: (the document without its ``<style>`` element, the static sheet, the rest of the sheet:
+    frame and extra CSS, in that order). None for any other document, or one whose sheet has a
+    declaration that :data:`_ORIGIN_SENSITIVE` names.
+
+    Why it is safe to hand both parts to WeasyPrint as user style sheets instead: the document then
+    has no author sheet left, only ``style`` attributes, which win over every normal declaration of
+    either origin, so the same rules win, in the same order, as from the ``<style>`` element."""
+    if html.count("<style") != 1:
+        return None
+    match = _STYLE_ELEMENT_RE.search(html)
+    base = _base_css()
+    if match is None or not match.group(1).startswith(base):
+        return None
+    css = match.group(1)
+    if any(token in css for token in _ORIGIN_SENSITIVE):
+        return None
+    return html[:match.start()] + html[match.end():], base, css[len(base):]
+
+
 def document_html(body: str, frame: PageFrame, extra_css: str = "") -> str:
     """Wrap an HTML fragment in a complete, self-contained document: inlined
     print CSS, frame-specific @page rules, a <title>, and a header/footer that

@@ -218,8 +218,13 @@ class WarmKernel:
             raise
 
     def run(self, notebook: Path, output: Path, parameters: dict[str, Any],
-            timeout: int | None = None) -> ExecutionResult:
-        """Execute ``notebook`` with ``parameters``; write the executed copy to ``output``."""
+            timeout: int | None = None, metadata: dict[str, Any] | None = None) -> ExecutionResult:
+        """Execute ``notebook`` with ``parameters``; write the executed copy, with ``metadata`` added to
+        the notebook's, to ``output``. Nothing is written when the notebook fails.
+
+        Written once, here: papermill would save it too, but with the reset cell still in and without
+        the caller's metadata, and each save of a pack's notebook (charts included) costs as much as
+        its HTML takes to make."""
         import time
 
         import papermill
@@ -234,13 +239,15 @@ class WarmKernel:
                 source.cells.insert(0, nbformat.from_dict(nbformat.v4.new_code_cell(
                     RESET_CODE, metadata={"tags": ["remove", "kamreports-reset"]})))
             nb = papermill.execute_notebook(
-                source, str(output), parameters=parameters, kernel_name=self.kernel_name,
+                source, None, parameters=parameters, kernel_name=self.kernel_name,
                 progress_bar=False, log_output=False, cwd=self.cwd, km=self._km, execution_timeout=timeout,
                 start_timeout=self.startup_timeout, request_save_on_cell_execute=False)
             if reset:
-                nb.metadata.papermill["input_path"] = str(notebook)  # not the NotebookNode passed in
                 nb.cells.pop(0)
-                nbformat.write(nb, output)  # papermill saved it with the reset cell still in
+            nb.metadata.papermill["input_path"] = str(notebook)  # not the NotebookNode passed in
+            nb.metadata.papermill["output_path"] = str(output)
+            nb.metadata.update(metadata or {})
+            nbformat.write(nb, output)
         except PapermillExecutionError as exc:
             self.shutdown()
             raise NotebookFailed(f"{exc.ename}: {exc.evalue}", cell=failed_cell(notebook, exc)) from None

@@ -103,12 +103,9 @@ class Worker:
             if self._kernel is None:
                 self._kernel = WarmKernel(cwd=NOTEBOOKS_DIR)
             executed = self._kernel.run(NOTEBOOKS_DIR / job.notebook, out_dir / f"{stem}.ipynb", job.parameters,
-                                        timeout=self.timeout)
+                                        timeout=self.timeout, metadata={"kamreports": job.frame_metadata()})
             t_exec = time.perf_counter() - started
-            notebook = executed.notebook
-            notebook.metadata["kamreports"] = job.frame_metadata()
-            nbformat.write(notebook, out_dir / f"{stem}.ipynb")
-            pages = self._render(job, notebook, out_dir / stem)
+            pages = self._render(job, executed.notebook, out_dir / stem)
         except NotebookFailed as exc:
             return JobResult(job.key, "failed", time.perf_counter() - started, error=str(exc),
                              failed_cell=exc.cell)

@@ -94,3 +94,17 @@ def test_a_notebook_writing_to_stderr_still_yields_a_clean_pack(tmp_path):
         assert "Noisy Account" in rendered and "Clean body text" in rendered
         for leak in ("NOISE ON STDERR", "LOUD USERWARNING", "UserWarning", "<object object", "0x"):
             assert leak not in rendered
+
+
+@pytest.mark.slow
+def test_a_built_packs_pdf_is_the_one_its_html_makes_laid_out_as_it_is(built):
+    """The build parses the static style sheet once per worker (pipeline.document.split_style_sheet):
+    the PDF of a real account pack and of the portfolio review is, byte for byte, the one WeasyPrint
+    makes of the written HTML with its <style> element left in."""
+    from kamreports.pipeline.document import split_style_sheet
+    from tests.pipeline.test_render import as_written
+
+    for html in (next(built.glob("accounts/acc-0002-*/account_plan.html")), built / "portfolio" / "portfolio_review.html"):
+        text = html.read_text(encoding="utf-8")
+        assert split_style_sheet(text) is not None, f"{html.name} no longer takes the parsed-once path"
+        assert html.with_suffix(".pdf").read_bytes() == as_written(text), html

@@ -322,3 +322,53 @@ def test_the_notebook_is_checked_against_the_schema_once_and_an_invalid_one_stil
     notebook.cells[1].execution_count = "seven"
     with pytest.raises(nbformat.ValidationError):
         renderer.body_html(notebook)
+
+
+def as_written(html: str) -> bytes:
+    """The PDF WeasyPrint makes of ``html`` laid out as it is, its ``<style>`` element included: the
+    way every pack was laid out before the renderer parsed the static sheet once."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
+    from kamreports.pipeline import pdf_images
+
+    pdf_images.install()   # as the renderer: chart rows passed as they are
+    fetcher = URLFetcher(allowed_protocols={"data"}, timeout=5)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=FontConfiguration()).write_pdf()
+
+
+def test_the_static_sheet_parsed_once_lays_out_the_same_pdf(renderer: Renderer, notebook) -> None:
+    from kamreports.pipeline.build import COVER_CSS
+    from kamreports.pipeline.document import split_style_sheet
+
+    # a pack as the build makes it: cover CSS after the frame's, a table, a chart, markdown
+    html = document_html(renderer.body_html(notebook), FRAME, extra_css=COVER_CSS)
+    split = split_style_sheet(html)
+    assert split is not None, "the pack's document no longer takes the parsed-once path: this test checks nothing"
+    without, base, rest = split
+    assert "<style" not in without and base and "@page" in rest and COVER_CSS.strip() in rest
+    for _ in range(2):   # the second document reuses the parsed sheet
+        assert renderer.pdf_bytes(html)[0] == as_written(html)
+
+
+@pytest.mark.parametrize("extra", [
+    "p { color: red !important }",                     # an origin's !important changes who wins
+    "@font-face { font-family: X; src: local(Y) }",    # registered in the document's fonts
+])
+def test_a_sheet_whose_meaning_depends_on_its_origin_stays_in_the_document(renderer: Renderer, extra: str) -> None:
+    from kamreports.pipeline.document import split_style_sheet
+
+    html = document_html("<h1>Title</h1><p style='color: blue'>text</p>", FRAME, extra_css=extra)
+    assert split_style_sheet(html) is None
+    assert renderer.pdf_bytes(html)[0] == as_written(html)
+
+
+def test_a_document_with_a_second_style_element_is_laid_out_as_it_is(renderer: Renderer) -> None:
+    from kamreports.pipeline.document import split_style_sheet
+
+    # a <style> in the body would be an author sheet left beside user sheets: the cascade would change
+    html = document_html("<style>table td { color: red }</style><table class='kam'><tr><td>1</td></tr></table>", FRAME)
+    assert split_style_sheet(html) is None
+    assert split_style_sheet("<html><body><p>no frame</p></body></html>") is None
+    assert renderer.pdf_bytes(html)[0] == as_written(html)
