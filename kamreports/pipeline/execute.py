@@ -156,12 +156,14 @@ class WarmKernel:
     def shutdown(self) -> None:
         self._close_clients()
         if self._km is not None:
+            # Killed and reaped first (also what stops a kernel interrupted in the middle of a cell):
+            # jupyter_client's own shutdown then finds it gone and only tidies up (connection file,
+            # sockets, ports), where it would poll every 0.1 s for it to die.
+            self.kill_now()
             try:
                 run_sync(self._km.shutdown_kernel)(now=True)
             except Exception:  # a dead kernel may not answer; it is gone either way
                 log.debug("kernel shutdown raised", exc_info=True)
-            finally:
-                self.kill_now()   # e.g. interrupted in the middle of a cell: its event loop cannot stop it
         self._km = None
 
     def kill_now(self) -> None:

@@ -104,7 +104,9 @@ def test_a_built_packs_pdf_is_the_one_its_html_makes_laid_out_as_it_is(built):
     from kamreports.pipeline.document import split_style_sheet
     from tests.pipeline.test_render import as_written
 
-    for html in (next(built.glob("accounts/acc-0002-*/account_plan.html")), built / "portfolio" / "portfolio_review.html"):
+    account = next(built.glob("accounts/acc-0002-*/account_plan.html"))
+    for html in (account, built / "portfolio" / "portfolio_review.html"):
         text = html.read_text(encoding="utf-8")
         assert split_style_sheet(text) is not None, f"{html.name} no longer takes the parsed-once path"
         assert html.with_suffix(".pdf").read_bytes() == as_written(text), html
+
