@@ -642,23 +642,33 @@ def main() -> None:
                 order = "alternating with the builds" if args.alternate and "build" not in skip else "after the rest"
                 print(f"naive: {args.naive_subset} accounts + the portfolio notebook, {order}")
             if "build" not in skip:
-                runs: dict[str, list[dict]] = {"build": [], "patched": []}
+                # With --repeat R, the book build and the floor run R times too, in turn with the builds
+                # (and the naive notebooks): a machine whose speed drifts during the run then moves every
+                # variant alike, and each ratio is of medians taken over the same minutes.
+                beside = [key for key in ("book", "floor") if key not in skip] if args.repeat > 1 else []
+                runs: dict[str, list[dict]] = {"build": [], "patched": [], "book": [], "floor": []}
                 for i in range(args.repeat):
                     print(f"build (--no-book){f', run {i + 1} of {args.repeat}' if args.repeat > 1 else ''} ...")
                     runs["build"].append(run_build(work, data, ids, False, log, "build"))
                     if patched:
                         print("build (--no-book), patched ...")
                         runs["patched"].append(run_build(work, data, ids, False, log, "build-patched", patched))
+                    if "book" in beside:
+                        print("build with the book ...")
+                        runs["book"].append(run_build(work, data, ids, True, log, "build-book"))
+                    if "floor" in beside:
+                        print(f"floor, {args.workers} processes ...")
+                        runs["floor"].append(run_floor(work, data, ids, args.workers, log))
                     if naive and args.alternate and naive.pending:
                         naive.step()
                 for key, got in runs.items():
                     if got:
                         got.sort(key=lambda r: r["seconds"])
                         results[key] = dict(got[len(got) // 2], runs=[(r["seconds"], r["cpu"]) for r in got])
-            if "book" not in skip:
+            if "book" not in skip and "book" not in results:
                 print("build with the book ...")
                 results["book"] = run_build(work, data, ids, True, log, "build-book")
-            if "floor" not in skip:
+            if "floor" not in skip and "floor" not in results:
                 print(f"floor, {args.workers} processes ...")
                 results["floor"] = run_floor(work, data, ids, args.workers, log)
             if "floor1" not in skip:
@@ -704,9 +714,10 @@ def report(results: dict, k: int, args: argparse.Namespace) -> None:
     if b:
         print(f"build: {b['built']}/{b['packs']} packs, {b['pages']} pages; summed per pack: execute "
               f"{b['execute']:.1f} s, render {b['render']:.1f} s")
-        if len(b.get("runs", ())) > 1:
-            print("build --no-book runs (wall s, CPU s), fastest first: "
-                  + ", ".join(f"({w:.1f}, {c:.1f})" for w, c in b["runs"]))
+        for label, key in (("build --no-book", "build"), ("build with the book", "book"), ("floor", "floor")):
+            if len(results.get(key, {}).get("runs", ())) > 1:
+                print(f"{label} runs (wall s, CPU s), fastest first: "
+                      + ", ".join(f"({w:.1f}, {c:.1f})" for w, c in results[key]["runs"]))
     for key in ("floor", "floor1"):
         if key in results:
             r = results[key]
