@@ -193,7 +193,7 @@ class Renderer:
         #: Messages WeasyPrint logged during the last write_pdf (kept, not printed).
         self.last_pdf_messages: list[str] = []
         self._font_config: Any = None
-        self._base_sheet: tuple[str, Any] | None = None   # (the static sheet's text, parsed)
+        self._base_sheet: Any = None   # the static style sheet, parsed (see _style_sheets)
 
     def body_html(self, nb: nbformat.NotebookNode) -> str:
         """Just the rendered outputs of the notebook (an HTML fragment, no <html>/<head>):
@@ -264,9 +264,9 @@ class Renderer:
         if split is None:
             return html, []
         html, base, rest = split
-        if self._base_sheet is None or self._base_sheet[0] is not base:
-            self._base_sheet = (base, CSS(string=base, url_fetcher=fetcher, font_config=self._fonts()))
-        return html, [self._base_sheet[1], CSS(string=rest, url_fetcher=fetcher, font_config=self._fonts())]
+        if self._base_sheet is None:   # the static sheet is the same for every document of a process
+            self._base_sheet = CSS(string=base, url_fetcher=fetcher, font_config=self._fonts())
+        return html, [self._base_sheet, CSS(string=rest, url_fetcher=fetcher, font_config=self._fonts())]
 
     def _fonts(self) -> Any:
         """One FontConfiguration for every document: a new one per document costs a font scan and
