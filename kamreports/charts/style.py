@@ -5,11 +5,12 @@ separates the series; lines also differ in style and markers.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import matplotlib
@@ -118,15 +119,40 @@ def _opaque_png(fig: Figure, dpi: int) -> bytes:
     mask (0.026 s of an account pack's four charts), and the PNG is a tenth smaller."""
     from PIL import Image
 
-    raw = _saved(fig, dpi, "raw")
-    width = int(fig.get_figwidth() * dpi)
-    height = len(raw) // (4 * width) if width else 0
-    if width * height * 4 != len(raw):   # not the size worked out here: matplotlib's own PNG, alpha and all
+    width, image = int(fig.get_figwidth() * dpi), None
+    with _drawn(fig, dpi) as rgba:
+        height = rgba.nbytes // (4 * width) if width else 0
+        if width * height * 4 == rgba.nbytes:
+            image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+    if image is None:   # not the size worked out here: matplotlib's own PNG, alpha and all
         return _saved(fig, dpi, "png")
     buffer = io.BytesIO()
-    Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1).convert("RGB").save(
-        buffer, format="PNG", dpi=(dpi, dpi))
+    image.save(buffer, format="PNG", dpi=(dpi, dpi))
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _drawn(fig: Figure, dpi: int) -> Iterator[memoryview]:
+    """The figure drawn once at ``dpi`` on an Agg canvas, as its RGBA pixels (valid inside the block).
+
+    Why not ``savefig``: for a figure with a layout engine (ours are "constrained") savefig draws the
+    figure twice, once with drawing disabled to run the layout, then again with the layout switched off.
+    A canvas draw runs the layout inside its one draw: the same pixels (``test_chart_pixels.py``) for
+    about two thirds of the time. The figure's canvas, resolution and face colour are put back after."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas, resolution, face = fig.canvas, fig.dpi, fig.get_facecolor()
+    try:
+        with plt.rc_context(RC):
+            fig.dpi = dpi
+            fig.set_facecolor("white")   # what savefig(facecolor="white") does for the time of the drawing
+            agg = FigureCanvasAgg(fig)
+            agg.draw()
+            yield agg.buffer_rgba()
+    finally:
+        fig.dpi = resolution
+        fig.set_facecolor(face)
+        fig.set_canvas(canvas)
 
 
 def _saved(fig: Figure, dpi: int, kind: str) -> bytes:

@@ -29,15 +29,18 @@ def growth(sample_growth):
 
 @pytest.fixture
 def drawings(monkeypatch) -> list[Figure]:
-    """Every figure drawn from now on."""
+    """Every figure drawn from now on (a drawing of a figure into pixels: ``png_bytes`` draws on an Agg
+    canvas, and so does ``savefig`` to PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     drawn: list[Figure] = []
-    savefig = Figure.savefig
+    draw = FigureCanvasAgg.draw
 
     def counting(self, *args, **kwargs):
-        drawn.append(self)
-        return savefig(self, *args, **kwargs)
+        drawn.append(self.figure)
+        return draw(self, *args, **kwargs)
 
-    monkeypatch.setattr(Figure, "savefig", counting)
+    monkeypatch.setattr(FigureCanvasAgg, "draw", counting)
     return drawn
 
 
