@@ -143,10 +143,10 @@ def _drawn(fig: Figure, dpi: int) -> Iterator[memoryview]:
 
     canvas, resolution, face = fig.canvas, fig.dpi, fig.get_facecolor()
     try:
+        agg = FigureCanvasAgg(fig)   # before the resolution changes, as savefig switches canvases
         with plt.rc_context(RC):
             fig.dpi = dpi
             fig.set_facecolor("white")   # what savefig(facecolor="white") does for the time of the drawing
-            agg = FigureCanvasAgg(fig)
             agg.draw()
             yield agg.buffer_rgba()
     finally:
