@@ -63,11 +63,14 @@ def _cover(portfolio: Portfolio, parts: list[tuple[str, str]], logo: str, pages:
     )
 
 
+#: The contents' rules are a light solid line, not dotted: WeasyPrint draws a dotted border dot by dot,
+#: each a circle of four curves (about 800 to a line; dashed: a rectangle per dash). A 2-page front of 9
+#: entries: dotted 0.53 CPU-s and 400 KB, dashed 0.10 CPU-s and 23 KB, solid 0.09 CPU-s and 14 KB.
 BOOK_CSS = """
 .book-contents { break-before: page; }
 h2.contents-title { break-before: avoid; }
 ol.toc { list-style: none; padding: 0; }
-ol.toc li { padding: 1.6mm 0; border-bottom: 0.3pt dotted #bbb; }
+ol.toc li { padding: 1.6mm 0; border-bottom: 0.3pt solid #d9d9d9; }
 ol.toc a { color: inherit; text-decoration: none; display: block; }
 ol.toc a::after { content: target-counter(attr(href), page); float: right; }
 ol.toc-fixed a::after { content: none; }

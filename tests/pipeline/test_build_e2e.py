@@ -136,6 +136,19 @@ def test_book_has_portfolio_then_accounts_and_an_outline_entry_each(built, names
     assert "Contents" in contents and all(n in contents for n in names.values())
 
 
+def test_the_contents_rules_are_drawn_as_lines_not_dot_by_dot(built, names):
+    """A dotted border is drawn dot by dot by WeasyPrint (a circle of four curves each, about 800 to a
+    line): this 4-entry contents page carried ~1 MB of drawing, a 500-account book's contents tens of MB.
+    Its rules are solid: a rectangle per entry, and no curves at all."""
+    import re
+
+    stream = PdfReader(built / "qbr_pack_2026Q3.pdf").pages[1].get_contents().get_data()
+    operators = re.findall(rb"\s([a-zA-Z]{1,2})\n", stream)
+    assert operators.count(b"c") == 0                 # no circles
+    assert len(stream) < 40_000                       # text and a few lines (dotted: ~1 MB)
+    assert operators.count(b"re") >= len(names) + 1   # a border is a filled rectangle: at least one per entry
+
+
 @pytest.mark.slow
 def test_the_book_holds_each_account_page_one_linked_to_its_full_plan(built, manifest, names):
     reader = PdfReader(built / "qbr_pack_2026Q3.pdf")
