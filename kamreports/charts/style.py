@@ -119,13 +119,9 @@ def _opaque_png(fig: Figure, dpi: int) -> bytes:
     mask (0.026 s of an account pack's four charts), and the PNG is a tenth smaller."""
     from PIL import Image
 
-    width, image = int(fig.get_figwidth() * dpi), None
     with _drawn(fig, dpi) as rgba:
-        height = rgba.nbytes // (4 * width) if width else 0
-        if width * height * 4 == rgba.nbytes:
-            image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
-    if image is None:   # not the size worked out here: matplotlib's own PNG, alpha and all
-        return _saved(fig, dpi, "png")
+        height, width = rgba.shape[:2]   # the canvas's own size: rows, columns, RGBA
+        image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(dpi, dpi))
     return buffer.getvalue()
@@ -154,13 +150,6 @@ def _drawn(fig: Figure, dpi: int) -> Iterator[memoryview]:
         fig.dpi = resolution
         fig.set_facecolor(face)
         fig.set_canvas(canvas)
-
-
-def _saved(fig: Figure, dpi: int, kind: str) -> bytes:
-    buffer = io.BytesIO()
-    with plt.rc_context(RC):
-        fig.savefig(buffer, format=kind, dpi=dpi, facecolor="white")
-    return buffer.getvalue()
 
 
 #: Charts drawn last, by what they were made from: a warm kernel (``kamreports preview``) makes the
