@@ -113,27 +113,3 @@ def test_memory_is_bounded(growth):
     for n in range(style.PNGS_KEPT + 5):
         png_bytes(growth_vs_target(growth, f"{n}$"), dpi=20)
     assert len(style._PNGS) == style.PNGS_KEPT
-
-
-@pytest.mark.parametrize("size, dpi", [((7.0, 3.4), 200), ((3.3, 2.15), 200), ((5.55, 2.0), 150), ((2.5, 1.5), 96)])
-def test_a_charts_png_has_matplotlibs_pixels_without_the_alpha_channel(size, dpi) -> None:
-    """png_bytes gives an RGB PNG (WeasyPrint re-encodes an alpha channel as a separate PDF mask): its
-    pixels must be those of matplotlib's own PNG of the same figure, whose alpha is 255 everywhere."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    with style.house():
-        fig, ax = style.figure(*size)
-        ax.bar(["2026Q1", "2026Q2", "2026Q3"], [3.1e6, 2.9e6, 3.4e6], color=style.NAVY)
-        ax.set_title("Revenue against target")
-        ax.yaxis.set_major_formatter(style.money_axis())
-    ours = Image.open(io.BytesIO(fresh_png(fig, dpi)))
-    reference = io.BytesIO()
-    with plt.rc_context(style.RC):
-        fig.savefig(reference, format="png", dpi=dpi, facecolor="white")
-    theirs = np.asarray(Image.open(reference))
-    assert ours.mode == "RGB" and theirs.shape[2] == 4
-    assert (theirs[..., 3] == 255).all()
-    assert np.array_equal(np.asarray(ours), theirs[..., :3])

@@ -98,3 +98,19 @@ def test_the_figure_is_left_as_it_was(portfolio) -> None:
     assert fig.canvas is canvas and fig.dpi == dpi and fig.get_facecolor() == (250 / 255, 250 / 255, 250 / 255, 1)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(style._opaque_png(fig, 200)))),
                           np.asarray(Image.open(io.BytesIO(first))))
+
+
+@pytest.mark.parametrize("size, dpi", [((7.0, 3.4), 200), ((3.3, 2.15), 200), ((5.55, 2.0), 150), ((2.5, 1.5), 96)])
+def test_a_charts_png_has_matplotlibs_pixels_without_the_alpha_channel(size, dpi) -> None:
+    """png_bytes gives an RGB PNG (WeasyPrint re-encodes an alpha channel as a separate PDF mask): its
+    pixels must be those of matplotlib's own PNG of the same figure, whose alpha is 255 everywhere."""
+    with style.house():
+        fig, ax = style.figure(*size)
+        ax.bar(["2026Q1", "2026Q2", "2026Q3"], [3.1e6, 2.9e6, 3.4e6], color=style.NAVY)
+        ax.set_title("Revenue against target")
+        ax.yaxis.set_major_formatter(style.money_axis())
+    ours = Image.open(io.BytesIO(style.png_bytes(fig, dpi)))   # not made by a remembered chart: drawn
+    theirs = _savefig_pixels(fig, dpi)
+    assert ours.mode == "RGB" and theirs.shape[2] == 4
+    assert (theirs[..., 3] == 255).all()
+    assert np.array_equal(np.asarray(ours), theirs[..., :3])
