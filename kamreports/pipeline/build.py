@@ -16,6 +16,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,10 +272,9 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
     was even imported (the caller stops it); otherwise the build starts its own.
     """
     from .pack import (
-        EarlyPart,
+        EarlyBook,
         book_name,
         export_files,
-        start_portfolio_part,
         write_book,
         write_exports,
         write_index,
@@ -346,19 +346,36 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                     job = next(j for j in jobs if j.key == key)
                     shutil.copytree(final / job.folder, staging / job.folder, copy_function=os.link)
                 run = [j for j in jobs if j.key in todo]
-                early: list[EarlyPart] = []
+                early_book: list[EarlyBook] = []   # the book's pieces laid out while the packs run
+                built_keys = set(reused)
+
+                def start_book(key: str, pages: int) -> None:
+                    """The book's portfolio part and front, laid out on the workers from now on."""
+                    if not (options.book and pool is not None):
+                        return
+                    try:
+                        started = EarlyBook.start(staging, portfolio, marked_for_book(jobs), {key: pages},
+                                                  brand_logo(settings), pool.submit_lay_out)
+                    except Exception:  # noqa: BLE001 - a head start only: the book lays it out itself
+                        log.debug("the book's portfolio part was not laid out early", exc_info=True)
+                    else:
+                        early_book.extend([started] if started is not None else [])
 
                 def on_done(job: Job, result: JobResult) -> None:
                     if progress is not None:
                         progress(job, result)
-                    if job.kind == "portfolio" and result.status == "built" and options.book and pool is not None:
-                        try:   # the book's portfolio part, laid out while the account packs run
-                            part = start_portfolio_part(staging, portfolio, jobs, {job.key: result.pages},
-                                                        brand_logo(settings), pool.submit_lay_out)
-                        except Exception:  # noqa: BLE001 - a head start only: the book lays it out itself
-                            log.debug("the book's portfolio part was not laid out early", exc_info=True)
-                        else:
-                            early.extend([part] if part is not None else [])
+                    if result.status == "built":
+                        built_keys.add(job.key)
+                        if job.kind == "portfolio":
+                            start_book(job.key, result.pages)
+
+                def when_idle() -> Future | None:
+                    """A worker with no pack left to run lays out the next account summary of the book."""
+                    try:
+                        return early_book[0].next_part(built_keys) if early_book else None
+                    except Exception:  # noqa: BLE001 - a head start only
+                        log.debug("a part of the book was not laid out early", exc_info=True)
+                        return None
 
                 results = dict(reused)
                 # what this process writes besides the packs, made while the workers run them
@@ -390,8 +407,11 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                         # review) and the whitespace (every account pack's cross-sell).
                         portfolio.roi, portfolio.whitespace  # noqa: B018 - computed for their cache
                     shared.write(portfolio, run)
+                    if jobs and jobs[0].kind == "portfolio" and jobs[0].key in reused:   # its page count is known now
+                        start_book(jobs[0].key, reused[jobs[0].key].pages)
                     results.update(run_jobs(run, staging, workers, options.timeout, on_done,
-                                            options.render_timeout, pool=pool, meanwhile=side_files))
+                                            options.render_timeout, pool=pool, meanwhile=side_files,
+                                            idle=when_idle))
                 for key, why in todo.items():
                     results[key].reason = why
                 if final.is_dir() and not any(r.status == "built" for r in results.values()):
@@ -413,7 +433,7 @@ def build(options: BuildOptions, progress: Callable[[Job, JobResult], None] | No
                             book = write_book(staging, portfolio, marked_for_book(built, results), results,
                                               brand_logo(settings),
                                               parallel=(pool.lay_out, pool.workers) if pool is not None else None,
-                                              early=early[0] if early and pool is not None else None)
+                                              early=early_book[0] if early_book and pool is not None else None)
                         log.info("the book laid out in %.1f s (%s)", time.perf_counter() - book_started,
                                  f"{pool.workers} workers side by side" if pool is not None else "this process")
                     except RenderTimeout:

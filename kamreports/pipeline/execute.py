@@ -93,8 +93,12 @@ def _kernel_manager_class() -> type:
         (by message id), so what an earlier notebook left on the channels is skipped, not shown."""
 
         def start_channels(self, *args: Any, **kwargs: Any) -> None:
-            if not self.channels_running:   # a second start would start the heartbeat thread twice
-                super().start_channels(*args, **kwargs)
+            # No heartbeat: asked whether the kernel is alive, a client its manager made asks the
+            # manager (the process), never the heartbeat, and nbclient uses nothing else of it. Its
+            # thread pinged the kernel every second, and once (1 build in about 40) stopping it hung
+            # the worker at exit: the thread's event loop waited on a reply that never came.
+            if not self.channels_running:
+                super().start_channels(*args, **{**kwargs, "hb": False})
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:   # type: ignore[override]
             if not self.__dict__.get("was_ready"):

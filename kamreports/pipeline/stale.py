@@ -64,10 +64,12 @@ def keep_previous_packs(jobs: list[Job], results: dict[str, JobResult], previous
     return kept
 
 
-def marked_for_book(jobs: list[Job], results: dict[str, JobResult]) -> list[Job]:
+def marked_for_book(jobs: list[Job], results: dict[str, JobResult] | None = None) -> list[Job]:
     """The book's parts, named as its contents list them: the name shortened for display, and a stale
-    pack with the stale note after it."""
+    pack with the stale note after it. Without ``results``: as the book of these packs all built
+    would name them (the pieces laid out before the packs are done, ``pack.EarlyBook``)."""
     def shown(job: Job) -> str:
-        return f"{display_name(job.name)} ({STALE_NOTE})" if results[job.key].stale else display_name(job.name)
+        stale = results is not None and results[job.key].stale
+        return f"{display_name(job.name)} ({STALE_NOTE})" if stale else display_name(job.name)
 
     return [dataclasses.replace(j, name=shown(j)) for j in jobs]

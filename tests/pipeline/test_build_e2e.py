@@ -322,8 +322,20 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
         in_chunks(*args, **kwargs)
 
     monkeypatch.setattr(pack, "_write_book_in_chunks", spied)
+    after_packs: list[list[str]] = []   # the anchors of each document laid out once the packs were built
+    lay_out = build_module.PackPool.lay_out
+
+    def recorded(self, docs):
+        docs = list(docs)
+        after_packs.extend(anchors for _html, _path, anchors in docs)
+        return lay_out(self, docs)
+
+    monkeypatch.setattr(build_module.PackPool, "lay_out", recorded)
     parallel = _book_again(built, tmp_path / "parallel", "--workers", "2", drop=(ACCOUNTS[0], ACCOUNTS[-1]))
     assert len(side_by_side) == 1 and isinstance(side_by_side[0], build_module.PackPool)
+    # the portfolio pack was reused: its part of the book and the front were laid out before the packs
+    # were built, by the workers, and not again after
+    assert [] not in after_packs and not any("part-0" in anchors for anchors in after_packs)
     monkeypatch.setattr(pack, "BOOK_CHUNK_PAGES", 10)
     chunked = _book_again(built, tmp_path / "chunked")
     assert len(side_by_side) == 2 and side_by_side[1] is None
@@ -339,12 +351,14 @@ def test_a_book_laid_out_in_chunks_reads_exactly_like_the_one_document_book(buil
 
 
 @pytest.mark.slow
-def test_the_portfolio_part_and_front_laid_out_early_are_used_only_with_the_books_numbers(built, manifest, tmp_path):
-    # While the account packs run, a worker lays out the book's portfolio part with the numbers a
-    # book of every planned part would give it. The book takes it only when its own numbers are
-    # those; with other numbers, or when that layout failed, it lays the part out again. Either way
-    # the book reads as the one laid out in one piece. The same for the front (cover and contents),
-    # laid out early beside the part.
+def test_the_pieces_laid_out_early_are_used_only_where_their_numbers_and_names_are_the_books(built, manifest,
+                                                                                            tmp_path):
+    # While the packs run, the workers lay out the book's portfolio part and its front (cover and
+    # contents) as soon as the portfolio pack is built, and then, whenever a worker has no pack left to
+    # run, the account summaries one by one: each with the numbers a book of every planned part would
+    # give it. The book takes a piece only when its own numbers and part are those; with other numbers,
+    # another name, or when the worker failed it, it lays it out again. Either way the book reads as
+    # the one laid out in one piece.
     import dataclasses
     import shutil
     from concurrent.futures import Future
@@ -359,9 +373,11 @@ def test_the_portfolio_part_and_front_laid_out_early_are_used_only_with_the_book
     shutil.copytree(built, staging)
     portfolio = open_portfolio()
     jobs = plan_jobs(portfolio, ACCOUNTS, None, None, NOTEBOOKS_DIR)
+    keys = [job.key for job in jobs]
     pages = {p["key"]: p["pages"] for p in manifest["packs"]}
     results = {job.key: JobResult(job.key, "built", pages=pages[job.key]) for job in jobs}
     whole = pack.write_book(staging, portfolio, jobs, results, "").rename(tmp_path / "whole.pdf")
+    parts_of_whole = [p for d, t, p in _bookmarks(PdfReader(whole)) if d == 0 and t != "Contents"]
     renderer = Renderer()
     anchors_laid_out: list[list[str]] = []
 
@@ -375,28 +391,59 @@ def test_the_portfolio_part_and_front_laid_out_early_are_used_only_with_the_book
         future.set_exception(error) if error else future.set_result(value)
         return future
 
-    early = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
-                                      lambda doc: finished(renderer.lay_out(*doc)))
-    assert early is not None and early.file.is_file()
-    assert early.front is not None and early.front_file is not None and early.front_file.is_file()
-    wrong = pack.EarlyPart(early.first_page + 1, early.total + 1, early.file, early.result)
-    failed = pack.EarlyPart(early.first_page, early.total, early.file, finished(error=OSError("worker gone")))
-    shifted = (early.front_starts[0], *(n + 1 for n in early.front_starts[1:]))   # the contents' numbers wrong
-    front_other = dataclasses.replace(early, front_starts=shifted)
-    front_failed = dataclasses.replace(early, front=finished(error=OSError("worker gone")))
-    # (the case, the early work handed to the book, whether the part and the front are laid out again)
-    cases = (("used", early, False, False), ("other numbers", wrong, True, True), ("failed", failed, True, True),
-             ("front with other numbers", front_other, False, True), ("front failed", front_failed, False, True))
-    for case, part, relaid, front_relaid in cases:
-        if not part.file.is_file():   # the book removes its working folder: the early files again
-            again = pack.start_portfolio_part(staging, portfolio, jobs, {"portfolio": pages["portfolio"]}, "",
-                                              lambda doc: finished(renderer.lay_out(*doc)))
-            assert again is not None and again.front_starts == early.front_starts
+    def early_book(portfolio_pages: int = pages["portfolio"], built: list[str] = keys) -> pack.EarlyBook:
+        early = pack.EarlyBook.start(staging, portfolio, jobs, {"portfolio": portfolio_pages}, "",
+                                     lambda doc: finished(renderer.lay_out(*doc)))
+        assert early is not None
+        while early.next_part(set(built)) is not None:   # as a worker with no pack left would, part by part
+            pass
+        return early
+
+    def failed(piece):
+        return dataclasses.replace(piece, result=finished(error=OSError("worker gone")))
+
+    def every_part(early):
+        assert sorted(early.parts) == list(range(len(jobs))) and early.front_piece is not None
+        assert all(piece.file.is_file() for piece in [*early.parts.values(), early.front_piece])
+        return early
+
+    def some_failed(early):
+        early.parts[0], early.parts[2] = failed(early.parts[0]), failed(early.parts[2])
+        return early
+
+    def front_failed(early):
+        early.front_piece = failed(early.front_piece)
+        return early
+
+    def front_other(early):   # laid out with the contents' numbers shifted
+        signature = early.front_piece.signature
+        early.front_piece = dataclasses.replace(early.front_piece, signature=(*signature[:-2], (), signature[-1]))
+        return early
+
+    one_account = keys[2]
+    # (the case, the early book, the parts (by index) and whether the front the book lays out again)
+    cases = (("all used", lambda: every_part(early_book()), [], False),
+             ("other numbers", lambda: early_book(pages["portfolio"] + 1), [0, 1, 2, 3], True),
+             ("some failed", lambda: some_failed(early_book()), [0, 2], False),
+             ("front failed", lambda: front_failed(early_book()), [], True),
+             ("front with other numbers", lambda: front_other(early_book()), [], True),
+             ("one account not built yet", lambda: early_book(built=[k for k in keys if k != one_account]),
+              [2], False))
+    for case, make, relaid, front_relaid in cases:
+        early = make()
         anchors_laid_out.clear()
-        book = pack.write_book(staging, portfolio, jobs, results, "", parallel=(layout, 2), early=part)
-        assert (["part-0"] in anchors_laid_out) is relaid, case
+        book = pack.write_book(staging, portfolio, jobs, results, "", parallel=(layout, 2), early=early)
+        assert sorted(int(a.split("-")[1]) for anchors in anchors_laid_out for a in anchors) == relaid, case
         assert ([] in anchors_laid_out) is front_relaid, case   # the front is the document without anchors
         assert pdf_pages(book) == pdf_pages(whole), case
-        assert _contents_targets(PdfReader(book)) == [p for d, t, p in _bookmarks(PdfReader(whole))
-                                                     if d == 0 and t != "Contents"], case
-    assert not (staging / "qbr_pack_2026Q3.pdf.parts").exists()   # nothing left beside the book
+        assert _contents_targets(PdfReader(book)) == parts_of_whole, case
+        assert not (staging / "qbr_pack_2026Q3.pdf.parts").exists(), case   # nothing left beside the book
+
+    # a part named otherwise in the book than when it was laid out (its pack failed this time and the
+    # previous one is shown, marked stale): that part and the contents are laid out again, the rest used
+    early = early_book()
+    stale_jobs = [dataclasses.replace(j, name=f"{j.name} (stale)") if j.key == one_account else j for j in jobs]
+    anchors_laid_out.clear()
+    book = pack.write_book(staging, portfolio, stale_jobs, results, "", parallel=(layout, 2), early=early)
+    assert [anchors for anchors in anchors_laid_out] in ([[], ["part-2"]], [["part-2"], []])
+    assert any("(stale)" in page for page in pdf_pages(book))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from kamreports.pipeline.execute import WarmKernel
@@ -64,6 +65,27 @@ def test_reusing_the_kernel_keeps_one_client_and_no_socket_more_per_notebook(tmp
     finally:
         kernel.shutdown()
     assert not client.channels_running   # stopped with its kernel
+
+
+def test_the_kept_client_runs_no_heartbeat_and_still_sees_a_dead_kernel(tmp_path):
+    # The heartbeat thread pinged the kernel every second for nothing (a client its manager made asks
+    # the manager whether the kernel lives) and once hung a worker at exit. Without it, a kernel that
+    # dies in a cell is still reported, by the cell, as a failure.
+    import threading
+
+    from kamreports.pipeline.execute import NotebookFailed
+
+    kernel = WarmKernel(cwd=tmp_path)
+    try:
+        kernel.run(_notebook(tmp_path / "ok.ipynb", "x = 1"), tmp_path / "ok-out.ipynb", {"account_id": "A"})
+        (client,) = kernel._km.opened_clients
+        assert client._hb_channel is None or not client._hb_channel.is_alive()
+        assert not any(type(t).__name__ == "HBChannel" for t in threading.enumerate())
+        dies = _notebook(tmp_path / "dies.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+        with pytest.raises(NotebookFailed):
+            kernel.run(dies, tmp_path / "dies-out.ipynb", {"account_id": "B"})
+    finally:
+        kernel.shutdown()
 
 
 def test_what_a_notebook_prints_after_it_ended_does_not_reach_the_next_one(tmp_path):

@@ -78,3 +78,29 @@ def test_a_pool_worker_does_not_load_pyarrow_for_papermill() -> None:
 def test_without_the_workers_setup_papermill_loads_pyarrow() -> None:
     """The same process without the worker's setup does load both: the check above can fail."""
     assert _in_a_spawned_process() == (True, True)
+
+
+def _garbage_collector_state() -> tuple[int, int]:
+    import gc
+
+    return gc.get_freeze_count(), gc.get_threshold()[0]
+
+
+def test_a_pool_worker_freezes_what_it_holds_after_starting_and_collects_young_garbage_less_often() -> None:
+    """WeasyPrint's short-lived objects made each worker scan everything it held (imports, the warm
+    renderer) again and again: 0.9-1.1 CPU-s of a K=8 build's worker (``jobs._settle_garbage_collector``).
+    The caller's own process keeps its collector as it was."""
+    import concurrent.futures as cf
+    import gc
+    import multiprocessing
+
+    from kamreports.pipeline.jobs import WORKER_GC_THRESHOLD, _init_worker
+
+    before = gc.get_threshold()
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                initargs=(60, 60, False)) as pool:
+        frozen, threshold = pool.submit(_garbage_collector_state).result(timeout=120)
+    assert frozen > 10_000 and threshold == WORKER_GC_THRESHOLD > before[0]   # the imports alone are > 10,000 objects
+    assert gc.get_threshold() == before
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:   # the check can fail
+        assert pool.submit(_garbage_collector_state).result(timeout=120) == (0, before[0])
