@@ -95,7 +95,7 @@ def _kernel_manager_class() -> type:
         def start_channels(self, *args: Any, **kwargs: Any) -> None:
             # No heartbeat: asked whether the kernel is alive, a client its manager made asks the
             # manager (the process), never the heartbeat, and nbclient uses nothing else of it. Its
-            # thread pinged the kernel every second, and once (1 build in about 40) stopping it hung
+            # thread pinged the kernel every second, and once (in about 20 builds) stopping it hung
             # the worker at exit: the thread's event loop waited on a reply that never came.
             if not self.channels_running:
                 super().start_channels(*args, **{**kwargs, "hb": False})
